@@ -1,0 +1,46 @@
+# lienthong — thin wrapper over CMake. `make run` and `make test` are all a new user needs.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CONFIG ?= examples/lang-son/lienthong.json
+
+.PHONY: all deps build run test test-fast test-asan bench fuzz clean check-config
+
+all: build
+
+deps:
+	@scripts/deps.sh build
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	@scripts/run-example.sh $(BUILD)/lienthong $(CONFIG)
+
+check-config: build
+	@$(BUILD)/lienthong check-config --config $(CONFIG)
+
+# Unit, fuzz-replay and integration tests; then the same suite under ASan+UBSan.
+test: test-fast test-asan
+
+test-fast:
+	@scripts/deps.sh test
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-asan:
+	@scripts/deps.sh test
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DLT_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+bench:
+	@scripts/deps.sh bench
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+	@bench/run.sh $(BUILD)/lienthong
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

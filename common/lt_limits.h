@@ -1,0 +1,36 @@
+/* lt_limits — every hard limit of lienthong in one place, each with its reason.
+ * Config may lower the request-level ones (limits.*); nothing may raise the parser caps. */
+#ifndef LT_LIMITS_H
+#define LT_LIMITS_H
+
+/* Default body cap: 16 MiB holds ~100k indicator records; larger batches should be split. */
+#define LT_MAX_BODY_BYTES_DEFAULT (16u * 1024u * 1024u)
+/* Records per ingest request: bounds one LMDB write transaction's dirty pages. */
+#define LT_MAX_RECORDS_DEFAULT 100000u
+/* Per-request timeout (ms): a worker is never held longer by a slow client. */
+#define LT_REQUEST_TIMEOUT_MS_DEFAULT 30000
+/* Request arena cap = this many times the body cap: decoded JSON costs ~6-10x its text. */
+#define LT_ARENA_BODY_FACTOR 12u
+/* JSON nesting depth: jansson stops at 2048; our documents need < 16, so 64 is generous. */
+#define LT_MAX_JSON_DEPTH 64
+/* Identifiers (service ids, code list ids, system ids): short, printable, URL-safe. */
+#define LT_MAX_ID_LEN 128
+/* A record key (contract key parts joined by '~'), kept well under LMDB's 511-byte key cap
+ * once prefixed with the service id and a revision number. */
+#define LT_MAX_KEY_LEN 300
+/* Agency codes per QĐ 20/2020: up to 35 characters of A-Z, 0-9 and dots. */
+#define LT_MAX_AGENCY_CODE 35
+/* Request headers / URL: libmicrohttpd's own connection memory bounds them; we cap the URL. */
+#define LT_MAX_URL_LEN 8192
+/* List pages: default and maximum `limit`. */
+#define LT_LIST_LIMIT_DEFAULT 100
+#define LT_LIST_LIMIT_MAX 10000
+/* Verified-token cache entries: a province has a few thousand systems at most. */
+#define LT_TOKEN_CACHE_SIZE 4096
+/* LMDB map size default: 64 GiB of address space (sparse file, grows on demand). */
+#define LT_MAP_SIZE_DEFAULT (64ull * 1024u * 1024u * 1024u)
+/* Audit group commit: flush at most this often (ms) or when this many entries wait. */
+#define LT_AUDIT_FLUSH_MS 5
+#define LT_AUDIT_BATCH_MAX 4096
+
+#endif
