@@ -21,8 +21,8 @@ typedef struct lt_key_conf {
     char alg[8];              /* HS256 HS384 HS512 RS256 RS384 RS512 ES256 ES384 ES512 */
     unsigned char *secret;    /* HS*: bytes of secret_file (trailing newline stripped) */
     size_t secret_len;
-    char *public_pem;         /* RS*/ES*: PEM text of public_key_file (verification) */
-    char *private_pem;        /* RS*/ES*: PEM text of private_key_file (signing), may be NULL */
+    char *public_pem;         /* RS* and ES*: PEM text of public_key_file (verification) */
+    char *private_pem;        /* RS* and ES*: PEM text of private_key_file (signing), may be NULL */
 } lt_key_conf;
 
 typedef struct lt_config {

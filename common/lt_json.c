@@ -113,6 +113,12 @@ const char *lt_json_str(const json_t *obj, const char *key)
     return json_string_value(json_object_get(obj, key));
 }
 
+const char *lt_json_str_or(const json_t *obj, const char *key)
+{
+    const char *s = lt_json_str(obj, key);
+    return s ? s : "";
+}
+
 lt_err lt_json_req_str(const json_t *obj, const char *key, const char *where, const char **out,
                        lt_errinfo *ei)
 {

@@ -29,6 +29,8 @@ lt_err lt_json_check_keys(const json_t *obj, const char *const *allowed, const c
                           lt_errinfo *ei);
 /* Borrowed string of obj[key]; NULL when absent or not a string. */
 const char *lt_json_str(const json_t *obj, const char *key);
+/* Like lt_json_str but "" instead of NULL. */
+const char *lt_json_str_or(const json_t *obj, const char *key);
 /* Required string: fails LT_E_INVALID "WHERE: 'key' is required (a string)". */
 lt_err lt_json_req_str(const json_t *obj, const char *key, const char *where, const char **out,
                        lt_errinfo *ei);

@@ -40,7 +40,7 @@ bool lt_utf8_valid(const char *s, size_t n)
 int lt_parse_i64(const char *s, size_t n, int64_t *out)
 {
     char tmp[32];
-    if (n == 0 || n >= sizeof tmp)
+    if (n == 0 || n >= sizeof tmp || memchr(s, '\0', n))
         return -1;
     memcpy(tmp, s, n);
     tmp[n] = '\0';
@@ -61,7 +61,7 @@ int lt_parse_double(const char *s, size_t n, double *out)
     if (n == 0 || n >= sizeof tmp)
         return -1;
     for (size_t i = 0; i < n; i++) /* decimal only: no hex, inf, nan, spaces */
-        if (!strchr("0123456789+-.eE", s[i]))
+        if (!s[i] || !strchr("0123456789+-.eE", s[i]))
             return -1;
     memcpy(tmp, s, n);
     tmp[n] = '\0';

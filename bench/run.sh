@@ -1,0 +1,431 @@
+#!/usr/bin/env bash
+# bench/run.sh BIN — lienthong against nginx, in one run, with the same wrk settings.
+#
+# Starts `BIN serve` on a copy of the example config (own data dir in a temp dir, free port,
+# threads 0) and nginx serving static files of the same body sizes (free port, loopback only),
+# then measures with wrk: nginx (healthz size), lienthong /healthz, nginx (record size),
+# lienthong authenticated read of one record by key. Then times a 100,000-record push and the
+# same push again (all unchanged). Writes the figures and ratios to docs/benchmarks.md
+# (replacing its "Latest run" section). Everything started here is stopped on exit; lienthong
+# with SIGTERM.
+#
+# Settings (environment): BENCH_THREADS=2 BENCH_CONNS=64 BENCH_DURATION=10s BENCH_WARMUP=2s
+#   BENCH_RECORDS=100000 BENCH_SERVICE=cts-chi-tieu-kte-xh BENCH_EXAMPLE=examples/lang-son
+#   BENCH_OUT=docs/benchmarks.md (BENCH_OUT=- prints the section instead) BENCH_KEEP=1 keeps
+#   the temp dir.
+set -euo pipefail
+
+usage() { echo "usage: $0 path/to/lienthong" >&2; exit 2; }
+[ $# -eq 1 ] || usage
+[ -x "$1" ] || { echo "bench: $1 is not an executable (run make build first)" >&2; exit 1; }
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+py=/usr/bin/python3
+[ -x "$py" ] || py=$(command -v python3)
+
+threads=${BENCH_THREADS:-2}
+conns=${BENCH_CONNS:-64}
+duration=${BENCH_DURATION:-10s}
+warmup=${BENCH_WARMUP:-2s}
+nrecords=${BENCH_RECORDS:-100000}
+service=${BENCH_SERVICE:-cts-chi-tieu-kte-xh}
+example=${BENCH_EXAMPLE:-$root/examples/lang-son}
+case "$example" in /*) ;; *) example=$root/$example ;; esac
+out=${BENCH_OUT:-$root/docs/benchmarks.md}
+org=000.00.12.H32
+
+for tool in wrk nginx curl; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool is missing (scripts/deps.sh bench)" >&2; exit 1; }
+done
+example_cfg=$example/lienthong.json
+[ -f "$example_cfg" ] || { echo "bench: no $example_cfg" >&2; exit 1; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/lienthong-bench.XXXXXX")
+chmod 755 "$work"
+server_pid=
+nginx_pid=
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+
+stop_server() { # SIGTERM, then wait for a graceful exit; records the exit status
+  [ -n "$server_pid" ] || return 0
+  if kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$server_pid" 2>/dev/null; then
+      log "lienthong did not stop within 10 s of SIGTERM; sending SIGKILL"
+      echo "no exit within 10 s of SIGTERM (killed)" >"$work/server.exit"
+      kill -KILL "$server_pid" 2>/dev/null || true
+    fi
+  fi
+  local rc=0
+  wait "$server_pid" 2>/dev/null || rc=$?
+  [ -s "$work/server.exit" ] || echo "$rc" >"$work/server.exit"
+  server_pid=
+}
+
+stop_nginx() {
+  [ -n "$nginx_pid" ] || return 0
+  kill -TERM "$nginx_pid" 2>/dev/null || true
+  wait "$nginx_pid" 2>/dev/null || true
+  nginx_pid=
+}
+
+cleanup() {
+  local rc=$?
+  stop_server
+  stop_nginx
+  if [ "${BENCH_KEEP:-0}" = 1 ] || [ $rc -ne 0 ]; then
+    log "work dir kept: $work"
+    [ $rc -eq 0 ] || { log "last lines of the server log:"; tail -n 20 "$work/server.log" >&2 2>/dev/null || true; }
+  else
+    rm -rf "$work"
+  fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_http() { # URL SECONDS [PID]: until URL answers 200
+  local url=$1 secs=$2 pid=${3:-}
+  for _ in $(seq 1 $((secs * 10))); do
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then return 1; fi
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$url" 2>/dev/null)" = 200 ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# --- config: a copy of the example's, own data dir, free port, threads 0 -----------------------
+lt_port=$(free_port)
+cfg=$work/lienthong.json
+"$py" - "$example_cfg" "$cfg" "$work/data" "127.0.0.1:$lt_port" "$nrecords" <<'PY'
+import json, os, sys
+src, dst, data_dir, listen, nrec = sys.argv[1:6]
+base = os.path.dirname(os.path.abspath(src))
+cfg = json.load(open(src, encoding="utf-8"))
+
+def absolutize(node):
+    # Paths in the config are relative to the config file; this copy lives elsewhere.
+    if isinstance(node, dict):
+        for k, v in node.items():
+            pathish = k == "dir" or k.endswith("_dir") or k.endswith("_file") or k.endswith("path")
+            if isinstance(v, str) and pathish and v and not os.path.isabs(v):
+                node[k] = os.path.normpath(os.path.join(base, v))
+            else:
+                absolutize(v)
+    elif isinstance(node, list):
+        for v in node:
+            absolutize(v)
+
+absolutize(cfg)
+cfg["listen"] = listen
+cfg["data_dir"] = data_dir
+cfg["threads"] = 0
+limits = cfg.setdefault("limits", {})
+if limits.get("max_records_per_request", int(nrec)) < int(nrec):
+    print("bench: raising limits.max_records_per_request to %s for the push" % nrec, file=sys.stderr)
+    limits["max_records_per_request"] = int(nrec)
+if limits.get("max_body_bytes", 1 << 30) < 64 << 20:
+    print("bench: raising limits.max_body_bytes to 64 MiB for the push", file=sys.stderr)
+    limits["max_body_bytes"] = 64 << 20
+json.dump(cfg, open(dst, "w", encoding="utf-8"), ensure_ascii=False, indent=2)
+PY
+
+# --- the identity service: its agency and contract -----------------------------------------
+read -r provider contract < <("$py" - "$example" "$service" <<'PY'
+import glob, json, os, sys
+boot, sid = sys.argv[1:3]
+for p in sorted(glob.glob(os.path.join(boot, "services", "*.json"))):
+    doc = json.load(open(p, encoding="utf-8"))
+    for s in doc if isinstance(doc, list) else doc.get("items", [doc]) if isinstance(doc, dict) else []:
+        if isinstance(s, dict) and s.get("id") == sid:
+            print(s.get("agency", "-"), s.get("contract", "-"))
+            sys.exit(0)
+print("- -")
+PY
+)
+[ "$provider" != - ] || log "service $service not found under $example/services (going on)"
+
+# --- lienthong -------------------------------------------------------------------------------
+unset LIENTHONG_LISTEN
+lt=http://127.0.0.1:$lt_port
+"$bin" check-config --config "$cfg" >"$work/check-config.txt" 2>&1 || {
+  log "check-config failed:"; cat "$work/check-config.txt" >&2; exit 1; }
+"$bin" serve --config "$cfg" >"$work/server.log" 2>&1 &
+server_pid=$!
+wait_http "$lt/healthz" 30 "$server_pid" || { log "lienthong did not answer /healthz within 30 s"; exit 1; }
+log "lienthong $bin on $lt (pid $server_pid)"
+
+token=$("$bin" token --config "$cfg" --sub bench --org "$org" --roles admin --ttl 3600)
+export LT_BENCH_TOKEN=$token
+auth=(-H "Authorization: Bearer $token")
+
+gen_args=(--bootstrap "$example" --service "$service")
+[ "$provider" = - ] || gen_args+=(--provider "$provider")
+[ "$contract" = - ] || gen_args+=(--contract "$contract")
+gen() { "$py" "$here/gen_records.py" "${gen_args[@]}" "$@"; }
+envelope=application/vnd.lienthong.exchange+json
+
+push() { # FILE RESULT_JSON → prints "http_code time_total"
+  curl -sS -o "$2" -w '%{http_code} %{time_total}\n' "${auth[@]}" -H "Content-Type: $envelope" \
+    --data-binary @"$1" "$lt/v1/services/$service/records"
+}
+
+# Seed one record and learn the size of its body when read back by key.
+gen --one --out "$work/one.json" 2>"$work/one.key"
+key=$(sed -n 's/.*first key \([^ ]*\)$/\1/p' "$work/one.key")
+read -r code _ < <(push "$work/one.json" "$work/seed.out")
+[ "$code" = 200 ] || { log "seeding one record: HTTP $code: $(head -c 600 "$work/seed.out")"; exit 1; }
+record_url=$lt/v1/services/$service/records/$key
+code=$(curl -sS -o "$work/record.body" -w '%{http_code}' "${auth[@]}" "$record_url")
+[ "$code" = 200 ] || { log "GET $record_url: HTTP $code: $(head -c 600 "$work/record.body")"; exit 1; }
+curl -sS -o "$work/healthz.body" "$lt/healthz"
+record_size=$(stat -c %s "$work/record.body")
+healthz_size=$(stat -c %s "$work/healthz.body")
+log "record $key: $record_size bytes; /healthz: $healthz_size bytes"
+
+# --- nginx with static files of the same sizes ---------------------------------------------
+ngx_port=$(free_port)
+mkdir -p "$work/www" "$work/tmp"
+cp "$work/healthz.body" "$work/www/healthz.json"
+cp "$work/record.body" "$work/www/record.json"
+chmod -R a+rX "$work/www"
+user_line=
+[ "$(id -u)" = 0 ] && user_line="user $(id -un) $(id -gn);"
+sed -e "s|@PREFIX@|$work|g" -e "s|@PORT@|$ngx_port|g" -e "s|@USER@|$user_line|" \
+  "$here/nginx.conf.in" >"$work/nginx.conf"
+nginx -c "$work/nginx.conf" -p "$work/" >"$work/nginx.out" 2>&1 &
+nginx_pid=$!
+ngx=http://127.0.0.1:$ngx_port
+wait_http "$ngx/healthz.json" 10 "$nginx_pid" || {
+  log "nginx did not start:"; cat "$work/nginx.out" "$work/nginx-error.log" >&2 2>/dev/null; exit 1; }
+for f in healthz record; do
+  got=$(curl -s -o /dev/null -w '%{size_download}' "$ngx/$f.json")
+  want=$(stat -c %s "$work/www/$f.json")
+  [ "$got" = "$want" ] || { log "nginx serves $got bytes for $f.json, expected $want"; exit 1; }
+done
+log "nginx $(nginx -v 2>&1 | sed 's/.*\///') on $ngx (pid $nginx_pid)"
+
+# --- wrk: one run, the same settings for every target --------------------------------------
+run_wrk() { # NAME URL [LUA]
+  local name=$1 url=$2 lua=${3:-}
+  local args=(-t"$threads" -c"$conns" --timeout 5s)
+  [ -n "$lua" ] && args+=(-s "$lua")
+  log "wrk $name: $url"
+  wrk "${args[@]}" -d"$warmup" "$url" >/dev/null
+  wrk "${args[@]}" -d"$duration" --latency "$url" >"$work/wrk-$name.txt"
+  grep -E 'Requests/sec|Non-2xx|Socket errors' "$work/wrk-$name.txt" | sed 's/^ */    /' >&2
+  kill -0 "$server_pid" 2>/dev/null || { log "lienthong exited during the $name run"; exit 1; }
+}
+echo "-t$threads -c$conns -d$duration --latency (warm-up $warmup first, same settings)" >"$work/wrk.settings"
+run_wrk nginx-healthz "$ngx/healthz.json"
+run_wrk lt-healthz "$lt/healthz"
+run_wrk nginx-record "$ngx/record.json" "$here/auth.lua"
+run_wrk lt-record "$record_url" "$here/auth.lua"
+code=$(curl -sS -o "$work/record.after" -w '%{http_code}' "${auth[@]}" "$record_url")
+{ [ "$code" = 200 ] && cmp -s "$work/record.body" "$work/record.after"; } ||
+  log "after the read run the record answers HTTP $code with a different body"
+
+# --- the push: N distinct records, then the same N again (all unchanged) -------------------
+gen --count "$nrecords" --out "$work/push1.json" 2>/dev/null
+gen --count "$nrecords" --out "$work/push2.json" 2>/dev/null # same records, new message id
+log "push of $nrecords records ($(stat -c %s "$work/push1.json") bytes)"
+read -r push1_code push1_time < <(push "$work/push1.json" "$work/push1.out")
+log "  HTTP $push1_code in ${push1_time}s: $(head -c 200 "$work/push1.out")"
+read -r push2_code push2_time < <(push "$work/push2.json" "$work/push2.out")
+log "  again: HTTP $push2_code in ${push2_time}s: $(head -c 200 "$work/push2.out")"
+printf '%s %s\n%s %s\n' "$push1_code" "$push1_time" "$push2_code" "$push2_time" >"$work/push.times"
+stat -c %s "$work/push1.json" >"$work/push.size"
+
+# --- stop lienthong (SIGTERM), then report ---------------------------------------------------
+alive_at_end=yes
+kill -0 "$server_pid" 2>/dev/null || alive_at_end=no
+rss=$(awk '/^VmHWM/ {print $2 " " $3}' "/proc/$server_pid/status" 2>/dev/null || echo "?")
+echo "$alive_at_end $rss" >"$work/server.state"
+stop_server
+stop_nginx
+log "lienthong exit status after SIGTERM: $(cat "$work/server.exit")"
+
+"$py" - "$work" "$out" "$nrecords" "$service" "$key" "$bin" <<'PY'
+import datetime, json, os, platform, re, subprocess, sys
+work, out, nrec, service, key, binpath = sys.argv[1:7]
+nrec = int(nrec)
+
+def read(name, default=""):
+    try:
+        return open(os.path.join(work, name), encoding="utf-8", errors="replace").read()
+    except OSError:
+        return default
+
+def secs(text):
+    m = re.match(r"([\d.]+)(us|ms|s|m)$", text)
+    if not m:
+        return None
+    return float(m.group(1)) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[m.group(2)]
+
+def wrk(name):
+    t = read("wrk-%s.txt" % name)
+    r = {"rps": None, "avg": None, "p50": None, "p99": None, "non2xx": 0, "errors": "", "requests": None}
+    m = re.search(r"Requests/sec:\s+([\d.]+)", t)
+    if m: r["rps"] = float(m.group(1))
+    m = re.search(r"^\s+Latency\s+(\S+)", t, re.M)
+    if m: r["avg"] = secs(m.group(1))
+    m = re.search(r"^\s+50%\s+(\S+)", t, re.M)
+    if m: r["p50"] = secs(m.group(1))
+    m = re.search(r"^\s+99%\s+(\S+)", t, re.M)
+    if m: r["p99"] = secs(m.group(1))
+    m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", t)
+    if m: r["non2xx"] = int(m.group(1))
+    m = re.search(r"Socket errors:\s+(.*)", t)
+    if m: r["errors"] = m.group(1).strip()
+    m = re.search(r"(\d+) requests in", t)
+    if m: r["requests"] = int(m.group(1))
+    return r
+
+def ms(v):
+    if v is None: return "?"
+    if v >= 1.0: return "%.2f s" % v
+    return "%.2f ms" % (v * 1e3) if v >= 1e-3 else "%.0f µs" % (v * 1e6)
+
+def num(v):
+    return "?" if v is None else "{:,.0f}".format(v)
+
+def verdict(value, goal, unit):
+    if value is None: return "no (no figure)"
+    if value >= goal: return "yes"
+    return "no: %.0f %% short (%s of %s)" % ((1 - value / goal) * 100, unit(value), unit(goal))
+
+cpu = "?"
+for line in open("/proc/cpuinfo"):
+    if line.startswith("model name"):
+        cpu = line.split(":", 1)[1].strip(); break
+nproc = os.cpu_count()
+mem = "?"
+for line in open("/proc/meminfo"):
+    if line.startswith("MemTotal"):
+        mem = "%.1f GiB" % (int(line.split()[1]) / 1048576); break
+ngx_ver = subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip().split("/")[-1]
+wrk_ver = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("[")[0].replace("wrk", "").strip()
+try:
+    lt_ver = json.loads(read("healthz.body")).get("version", "?")
+except ValueError:
+    lt_ver = "?"
+settings = read("wrk.settings").strip()
+nh, lh, nr, lr = wrk("nginx-healthz"), wrk("lt-healthz"), wrk("nginx-record"), wrk("lt-record")
+hsize = os.path.getsize(os.path.join(work, "healthz.body"))
+rsize = os.path.getsize(os.path.join(work, "record.body"))
+
+def ratio(a, b):
+    return None if not a["rps"] or not b["rps"] else a["rps"] / b["rps"]
+
+rh, rr = ratio(lh, nh), ratio(lr, nr)
+times = read("push.times").split("\n")
+pushes = []
+for i, line in enumerate(times[:2]):
+    parts = line.split()
+    code, t = (parts + ["?", "0"])[:2]
+    t = float(t or 0)
+    try:
+        res = json.loads(read("push%d.out" % (i + 1)))
+    except ValueError:
+        res = {}
+    rate = nrec / t if code == "200" and t > 0 else None
+    pushes.append({"code": code, "time": t, "rate": rate, "res": res})
+psize = int(read("push.size", "0").strip() or 0)
+alive, *rss = read("server.state", "? ?").split()
+exit_status = read("server.exit", "?").strip()
+log = read("server.log")
+log_lines = [l for l in log.splitlines() if l.strip()]
+bad = [l for l in log_lines if re.search(r"\b(error|fatal|crit|panic|abort|warn)", l, re.I)]
+
+fx = lambda r: "%.2f×" % r
+fr = lambda v: "{:,.0f} records/s".format(v)
+rows = [
+    ("nginx static, %d B (healthz size)" % hsize, nh, "1.00×" if nh["rps"] else "?", "reference", ""),
+    ("lienthong `GET /healthz` (%d B)" % hsize, lh, fx(rh) if rh else "?", "≥ 0.9× nginx",
+     verdict(rh, 0.9, fx)),
+    ("nginx static, %d B (record size)" % rsize, nr, "1.00×" if nr["rps"] else "?", "reference", ""),
+    ("lienthong record by key, admin JWT (%d B)" % rsize, lr,
+     fx(rr) if rr else "?", "≥ 0.6× nginx", verdict(rr, 0.6, fx)),
+]
+now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+L = []
+L.append("## Latest run")
+L.append("")
+L.append("- Date: %s" % now)
+L.append("- Machine: %s CPU(s) (`nproc`), %s, %s RAM, Linux %s" % (nproc, cpu, mem, platform.release()))
+L.append("- lienthong %s (`%s`, `threads: 0`), nginx %s (`worker_processes auto`, `access_log off`), wrk %s" %
+         (lt_ver, os.path.relpath(binpath), ngx_ver, wrk_ver))
+L.append("- wrk: `%s`; every target in the same run, loopback only; wrk, nginx and lienthong share the machine's CPUs" % settings)
+L.append("")
+L.append("| target | req/s | p50 / avg latency | ratio to nginx | goal | met? |")
+L.append("|---|---:|---|---:|---|---|")
+for name, r, rat, goal, met in rows:
+    L.append("| %s | %s | %s / %s | %s | %s | %s |" % (name, num(r["rps"]), ms(r["p50"]), ms(r["avg"]), rat, goal, met))
+labels = ["push %s records (new)" % "{:,}".format(nrec), "same push again (all unchanged)"]
+for lab, p in zip(labels, pushes):
+    res = p["res"]
+    detail = "HTTP %s in %.2f s" % (p["code"], p["time"])
+    L.append("| %s, one `curl --data-binary` of %.1f MB | %s | %s | – | ≥ 200,000 records/s | %s |" % (
+        lab, psize / 1e6, fr(p["rate"]) if p["rate"] else "?", detail,
+        verdict(p["rate"], 200000.0, fr)))
+L.append("")
+L.append("Record read: `GET /v1/services/%s/records/%s` with `Authorization: Bearer` (bench/auth.lua; "
+         "nginx gets the same header). Checks during the run:" % (service, key))
+for label, r in (("nginx (healthz size)", nh), ("lienthong /healthz", lh), ("nginx (record size)", nr), ("lienthong record read", lr)):
+    errs = r["errors"] or "connect 0, read 0, write 0, timeout 0"
+    L.append("- %s: %s requests, non-2xx: %d, socket errors: %s, p99 %s" % (
+        label, "{:,}".format(r["requests"]) if r["requests"] else "?", r["non2xx"], errs, ms(r["p99"])))
+for lab, p in zip(labels, pushes):
+    res = p["res"]
+    summary = ", ".join("%s %s" % (k, res[k]) for k in ("accepted", "unchanged", "rejected") if k in res)
+    L.append("- %s: %s" % (lab, summary or "answer: %s" % read("push%d.out" % (labels.index(lab) + 1))[:200]))
+L.append("- lienthong after the run: %s; peak RSS %s; exit status after SIGTERM: %s; server log: %d lines, %d with error/warn" % (
+    "running" if alive == "yes" else "NOT running", " ".join(rss) or "?", exit_status, len(log_lines), len(bad)))
+for l in bad[:5]:
+    L.append("  - `%s`" % l[:160].replace("`", "'"))
+L.append("")
+section = "\n".join(L) + "\n"
+
+if out == "-":
+    sys.stdout.write(section)
+    sys.exit(0)
+intro = """# Benchmarks
+
+lienthong is measured against nginx serving a static file of the same body size, in the same
+run, with the same load generator and settings (DESIGN.md, "Performance design"): absolute
+numbers drift on shared machines, the ratio is the figure.
+
+## How to run
+
+`make bench` installs wrk and nginx (scripts/deps.sh bench), builds, and runs
+`bench/run.sh build/lienthong`. The script starts lienthong on a copy of
+examples/lang-son/lienthong.json (own data dir in a temp dir, a free port, `threads: 0`) and
+nginx (bench/nginx.conf.in) on another free port, both on 127.0.0.1; seeds one record into the
+identity service and reads it back to learn its size; runs wrk (warm-up, then the measured run)
+against nginx and lienthong; times a 100,000-record push (bench/gen_records.py) and the same
+push again; stops both (lienthong with SIGTERM) and replaces the "Latest run" section below.
+Settings: `BENCH_DURATION`, `BENCH_THREADS`, `BENCH_CONNS`, `BENCH_RECORDS` (see the script).
+
+"""
+try:
+    doc = open(out, encoding="utf-8").read()
+except OSError:
+    doc = intro
+m = re.search(r"^## Latest run\b.*?(?=^## |\Z)", doc, re.M | re.S)
+if m:
+    doc = doc[:m.start()] + section + ("\n" if doc[m.end():] else "") + doc[m.end():]
+else:
+    doc = doc.rstrip("\n") + "\n\n" + section
+os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+open(out, "w", encoding="utf-8").write(re.sub(r"\n{3,}", "\n\n", doc))
+print("bench: wrote %s" % out, file=sys.stderr)
+sys.stdout.write(section)
+PY

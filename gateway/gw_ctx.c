@@ -1,0 +1,45 @@
+/* The server context: the one object that holds the warehouse, registry, authenticator and
+ * metrics, passed explicitly to every request (no mutable globals). */
+#include <stdlib.h>
+
+#include "gw_int.h"
+#include "lt_log.h"
+#include "lt_str.h"
+
+lt_err gw_ctx_open(const lt_config *cfg, gw_ctx **out, lt_errinfo *ei)
+{
+    gw_ctx *c = calloc(1, sizeof *c);
+    if (!c)
+        return lt_fail(ei, LT_E_NOMEM, "out of memory");
+    c->cfg = cfg;
+    c->started_us = lt_now_us();
+    lt_err e = wh_open(cfg->data_dir, cfg->map_size, &c->wh, ei);
+    if (!e)
+        e = rg_open(c->wh, &c->rg, ei);
+    if (!e && cfg->bootstrap_dir)
+        e = rg_bootstrap(c->rg, cfg->bootstrap_dir, false, ei);
+    if (!e)
+        e = gw_auth_new(cfg, &c->auth, ei);
+    if (!e)
+        e = gw_metrics_new(&c->metrics);
+    if (e) {
+        gw_ctx_close(c);
+        return e;
+    }
+    *out = c;
+    return LT_OK;
+}
+
+void gw_ctx_close(gw_ctx *c)
+{
+    if (!c)
+        return;
+    gw_metrics_free(c->metrics);
+    gw_auth_free(c->auth);
+    rg_close(c->rg);
+    wh_close(c->wh);
+    free(c);
+}
+
+rg_registry *gw_ctx_registry(gw_ctx *c) { return c->rg; }
+wh_env *gw_ctx_warehouse(gw_ctx *c) { return c->wh; }

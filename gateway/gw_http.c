@@ -1,0 +1,318 @@
+/* The HTTP layer on libmicrohttpd: connection state, body limits, dispatch, response headers,
+ * and per-request bookkeeping (metrics, audit) when a request completes. */
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gw_int.h"
+#include "lt_limits.h"
+#include "lt_log.h"
+#include "lt_str.h"
+
+struct gw_server {
+    struct MHD_Daemon *d;
+    gw_ctx *ctx;
+    atomic_int active;
+};
+
+static void set_request_id(gw_req *r)
+{
+    const char *id = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Request-Id");
+    size_t n = id ? strlen(id) : 0;
+    bool ok = n > 0 && n < sizeof r->request_id;
+    for (size_t i = 0; ok && i < n; i++) /* printable ASCII only: it goes into logs */
+        ok = id[i] > 0x20 && id[i] < 0x7f;
+    if (ok)
+        memcpy(r->request_id, id, n + 1);
+    else
+        lt_random_id("r-", r->request_id, sizeof r->request_id);
+}
+
+static gw_req *req_new(gw_server *srv, struct MHD_Connection *conn, const char *url,
+                       const char *method)
+{
+    gw_req *r = calloc(1, sizeof *r);
+    size_t max = srv->ctx->cfg->max_body_bytes;
+    if (!r || !(r->arena = lt_arena_new(1u << 20 | max))) {
+        free(r);
+        return NULL;
+    }
+    r->ctx = srv->ctx;
+    r->conn = conn;
+    r->start_us = lt_mono_us();
+    r->route_index = -1;
+    r->method = lt_arena_strdup(r->arena, method);
+    r->path = lt_arena_strndup(r->arena, url, strnlen(url, LT_MAX_URL_LEN + 1));
+    lt_buf_init(&r->body, max);
+    lt_buf_init(&r->out, 0);
+    set_request_id(r);
+    atomic_fetch_add(&srv->active, 1);
+    return r;
+}
+
+/* Splits the decoded path into segments in the arena; one trailing slash is ignored. */
+static lt_err split_path(gw_req *r)
+{
+    size_t n = strlen(r->path);
+    if (n > LT_MAX_URL_LEN)
+        return lt_fail(&r->ei, LT_E_BAD_REQUEST, "the URL is longer than %d bytes", LT_MAX_URL_LEN);
+    if (!lt_utf8_valid(r->path, n))
+        return lt_fail(&r->ei, LT_E_BAD_UTF8, "the URL path is not valid UTF-8");
+    if (r->path[0] != '/')
+        return lt_fail(&r->ei, LT_E_BAD_REQUEST, "the path must start with '/'");
+    char *p = lt_arena_strdup(r->arena, r->path + 1);
+    if (!p)
+        return lt_fail(&r->ei, LT_E_TOO_LARGE, "request too large");
+    size_t len = strlen(p);
+    if (len && p[len - 1] == '/')
+        p[--len] = '\0';
+    r->nsegs = 0;
+    while (len) {
+        char *slash = strchr(p, '/');
+        if (slash)
+            *slash = '\0';
+        for (char *c = p; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                return lt_fail(&r->ei, LT_E_BAD_REQUEST, "control character in the path");
+        if (!*p || r->nsegs == GW_MAX_SEGS)
+            return lt_fail(&r->ei, LT_E_NOT_FOUND, "no such path");
+        r->segs[r->nsegs++] = p;
+        if (!slash)
+            break;
+        p = slash + 1;
+    }
+    return LT_OK;
+}
+
+static bool authenticate(gw_req *r)
+{
+    const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
+        gw_fail(r, LT_E_UNAUTHORIZED, "an Authorization: Bearer token is required");
+        return false;
+    }
+    const char *tok = h + 7;
+    while (*tok == ' ')
+        tok++;
+    if (gw_auth_verify(r->ctx->auth, tok, strlen(tok), lt_now_us() / 1000000, &r->who,
+                       &r->ei) != LT_OK) {
+        gw_reply_error(r);
+        return false;
+    }
+    r->authed = true;
+    return true;
+}
+
+static void dispatch(gw_req *r)
+{
+    bool known = false;
+    if (split_path(r) != LT_OK) {
+        gw_reply_error(r);
+        return;
+    }
+    const gw_route *rt = gw_route_match(r->method, r, &r->route_index, &known);
+    if (!rt) {
+        gw_fail(r, known ? LT_E_METHOD : LT_E_NOT_FOUND, known ? "method %s is not allowed here"
+                : "no such path", r->method);
+        return;
+    }
+    r->route = rt;
+    bool need_token = !(rt->flags & GW_PUBLIC) ||
+                      (rt->fn == gw_h_metrics && !r->ctx->cfg->metrics_public);
+    if (need_token && !authenticate(r))
+        return;
+    unsigned roles = rt->roles ? rt->roles : GW_ROLE_ADMIN;
+    if (need_token && !(r->who.roles & roles)) {
+        gw_fail(r, LT_E_FORBIDDEN, "this operation needs one of the roles it allows; the "
+                "token has none of them");
+        return;
+    }
+    rt->fn(r);
+}
+
+static enum MHD_Result send_reply(gw_req *r)
+{
+    if (!r->status)
+        gw_fail(r, LT_E_INTERNAL, "no response was produced");
+    size_t len = 0;
+    char *body = lt_buf_detach(&r->out, &len);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(body ? len : 0, body ? body : (void *)"",
+                                        body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        free(body);
+        return MHD_NO;
+    }
+    r->out.len = len; /* bytes out, for the audit entry */
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            r->content_type ? r->content_type : GW_MEDIA_JSON);
+    MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+    if (r->status == 401)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    if (r->retry_after > 0) {
+        char ra[24];
+        snprintf(ra, sizeof ra, "%d", r->retry_after);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
+    if (r->location)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->location);
+    enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload, size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    gw_server *srv = cls;
+    gw_req *r = *con_cls;
+    if (!r) {
+        if (!(r = req_new(srv, conn, url, method)))
+            return MHD_NO;
+        *con_cls = r;
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        int64_t n = 0;
+        if (cl && lt_parse_i64(cl, strlen(cl), &n) == 0 &&
+            (uint64_t)n > srv->ctx->cfg->max_body_bytes) {
+            /* Refused before reading: libmicrohttpd closes the connection after this reply. */
+            gw_fail(r, LT_E_TOO_LARGE, "the body (%lld bytes) is over the limit of %zu bytes",
+                    (long long)n, srv->ctx->cfg->max_body_bytes);
+            return send_reply(r);
+        }
+        return MHD_YES; /* answer on a later call: keeps keep-alive working in 0.9.75 */
+    }
+    if (*upload_size) {
+        if (!r->too_large) {
+            lt_buf_append(&r->body, upload, *upload_size);
+            if (r->body.err) {
+                r->too_large = true;
+                *upload_size = 0;
+                gw_fail(r, LT_E_TOO_LARGE, "the body is over the limit of %zu bytes",
+                        srv->ctx->cfg->max_body_bytes);
+                return send_reply(r);
+            }
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (r->status) /* already answered (413) */
+        return MHD_YES;
+    dispatch(r);
+    return send_reply(r);
+}
+
+static void audit_entry(gw_req *r)
+{
+    json_t *e = json_object();
+    if (!e)
+        return;
+    json_object_set_new(e, "request_id", json_string(r->request_id));
+    json_object_set_new(e, "org", json_string(r->who.org));
+    json_object_set_new(e, "system", json_string(r->who.sub));
+    json_object_set_new(e, "service", r->service ? json_string(r->service) : json_null());
+    json_object_set_new(e, "operation", json_string(r->route->op));
+    json_object_set_new(e, "method", json_string(r->method));
+    json_object_set_new(e, "status", json_integer(r->status));
+    json_object_set_new(e, "bytes_in", json_integer((json_int_t)r->body.len));
+    json_object_set_new(e, "bytes_out", json_integer((json_int_t)r->out.len));
+    json_object_set_new(e, "records", json_integer((json_int_t)r->records));
+    json_object_set_new(e, "duration_ms",
+                        json_real((double)(lt_mono_us() - r->start_us) / 1000.0));
+    wh_audit_submit(r->ctx->wh, e);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    (void)toe;
+    gw_server *srv = cls;
+    gw_req *r = *con_cls;
+    if (!r)
+        return;
+    int64_t dur = lt_mono_us() - r->start_us;
+    gw_metrics_request(srv->ctx->metrics, r->route_index, r->status, dur);
+    if (r->route && (r->route->flags & GW_AUDIT))
+        audit_entry(r);
+    lt_log(LT_LOG_DEBUG, "%s %s %d %lldus id=%s", r->method, r->path, r->status,
+           (long long)dur, r->request_id);
+    lt_buf_free(&r->body);
+    lt_buf_free(&r->out);
+    lt_errinfo_clear(&r->ei);
+    lt_arena_free(r->arena);
+    free(r);
+    *con_cls = NULL;
+    atomic_fetch_sub(&srv->active, 1);
+}
+
+static int resolve_listen(const lt_config *cfg, struct sockaddr_storage *ss, lt_errinfo *ei)
+{
+    struct addrinfo hints = {0}, *res = NULL;
+    char port[16];
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+    hints.ai_socktype = SOCK_STREAM;
+    snprintf(port, sizeof port, "%d", cfg->listen_port);
+    int rc = getaddrinfo(cfg->listen_host, port, &hints, &res);
+    if (rc != 0 || !res) {
+        lt_fail(ei, LT_E_CONFIG, "listen address '%s': %s", cfg->listen_host, gai_strerror(rc));
+        return -1;
+    }
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    int family = res->ai_family;
+    freeaddrinfo(res);
+    return family;
+}
+
+lt_err gw_server_start(gw_ctx *ctx, gw_server **out, lt_errinfo *ei)
+{
+    struct sockaddr_storage ss;
+    int family = resolve_listen(ctx->cfg, &ss, ei);
+    if (family < 0)
+        return LT_E_CONFIG;
+    gw_server *srv = calloc(1, sizeof *srv);
+    if (!srv)
+        return lt_fail(ei, LT_E_NOMEM, "out of memory");
+    srv->ctx = ctx;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads = ctx->cfg->threads > 0 ? (unsigned)ctx->cfg->threads
+                                             : (unsigned)(cores > 0 ? cores : 1);
+    unsigned timeout_s = (unsigned)((ctx->cfg->request_timeout_ms + 999) / 1000);
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+                     (family == AF_INET6 ? MHD_USE_IPv6 : 0);
+    srv->d = MHD_start_daemon(flags, (uint16_t)ctx->cfg->listen_port, NULL, NULL, on_request, srv,
+                              MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                              MHD_OPTION_THREAD_POOL_SIZE, threads,
+                              MHD_OPTION_CONNECTION_TIMEOUT, timeout_s ? timeout_s : 30,
+                              MHD_OPTION_CONNECTION_LIMIT, 10000u,
+                              MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+                              MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+    if (!srv->d) {
+        free(srv);
+        return lt_fail(ei, LT_E_CONFIG, "cannot listen on %s:%d (in use, or not permitted)",
+                       ctx->cfg->listen_host, ctx->cfg->listen_port);
+    }
+    lt_log(LT_LOG_INFO, "listening on %s:%d threads=%u", ctx->cfg->listen_host,
+           ctx->cfg->listen_port, threads);
+    *out = srv;
+    return LT_OK;
+}
+
+void gw_server_stop(gw_server *srv)
+{
+    if (!srv)
+        return;
+    /* Stop accepting, then give in-flight requests up to 10 s to finish. */
+    MHD_socket s = MHD_quiesce_daemon(srv->d);
+    if (s != MHD_INVALID_SOCKET)
+        close(s);
+    for (int i = 0; i < 1000 && atomic_load(&srv->active) > 0; i++)
+        usleep(10000);
+    MHD_stop_daemon(srv->d);
+    free(srv);
+}

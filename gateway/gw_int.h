@@ -1,0 +1,143 @@
+/* gw_int — gateway internals shared by its files; never included from outside gateway/. */
+#ifndef GW_INT_H
+#define GW_INT_H
+
+#include <microhttpd.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "gw.h"
+#include "gw_auth.h"
+#include "lt_arena.h"
+#include "lt_buf.h"
+
+#define GW_VERSION "0.1.0"
+#define GW_MEDIA_JSON "application/json"
+#define GW_MEDIA_PROBLEM "application/problem+json"
+#define GW_MEDIA_ENVELOPE "application/vnd.lienthong.exchange+json"
+#define GW_MAX_SEGS 8
+#define GW_MAX_ROUTES 48
+
+typedef struct gw_metrics gw_metrics;
+
+struct gw_ctx {
+    const lt_config *cfg;
+    wh_env *wh;
+    rg_registry *rg;
+    gw_auth *auth;
+    gw_metrics *metrics;
+    int64_t started_us;
+    atomic_llong health_checked_us; /* last writability probe (monotonic µs) */
+    atomic_int health_err;          /* its result: an lt_err */
+};
+
+typedef struct gw_req gw_req;
+typedef void (*gw_handler)(gw_req *r);
+
+/* Route flags: who may call (roles), and whether it is an exchange for the audit trail. */
+enum { GW_PUBLIC = 1u << 0, GW_AUDIT = 1u << 1 };
+
+typedef struct gw_route {
+    const char *method;
+    const char *pattern; /* "/v1/services/{}/records" ({} = one segment) */
+    gw_handler fn;
+    unsigned roles;      /* GW_ROLE_* allowed; 0 with GW_PUBLIC = no token needed */
+    unsigned flags;
+    const char *op;      /* operation name for audit and metrics ("records.read") */
+} gw_route;
+
+struct gw_req {
+    gw_ctx *ctx;
+    struct MHD_Connection *conn;
+    lt_arena *arena;
+    const char *method, *path;
+    const char *segs[GW_MAX_SEGS]; /* decoded path segments (arena) */
+    int nsegs;
+    const gw_route *route;
+    int route_index;
+    gw_principal who;
+    bool authed;
+    char request_id[72];
+    /* body */
+    lt_buf body;
+    bool too_large;
+    /* response */
+    int status;
+    const char *content_type;
+    lt_buf out;
+    int retry_after;
+    const char *location;
+    /* audit */
+    const char *service;  /* arena or borrowed static */
+    size_t records;
+    int64_t start_us;
+    lt_errinfo ei;
+};
+
+/* gw_router.c */
+const gw_route *gw_route_match(const char *method, gw_req *r, int *index, bool *path_known);
+int gw_route_count(void);
+const gw_route *gw_route_at(int i);
+
+/* gw_respond.c: responses */
+void gw_reply_json(gw_req *r, int status, json_t *body); /* steals body */
+void gw_reply_raw(gw_req *r, int status, const char *ctype, const char *text, size_t len);
+/* problem+json from r->ei (code, detail, errors, retry_after). Returns nothing. */
+void gw_reply_error(gw_req *r);
+void gw_fail(gw_req *r, lt_err code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* {"items": items, "next_cursor": next|null}; steals items. */
+void gw_reply_list(gw_req *r, json_t *items, const char *next);
+
+/* gw_request.c: request helpers */
+const char *gw_query(gw_req *r, const char *name);  /* borrowed, NULL when absent */
+const char *gw_header(gw_req *r, const char *name); /* borrowed, NULL when absent */
+/* Parses the body as JSON (content type must be JSON). NULL after replying with an error. */
+json_t *gw_body_json(gw_req *r);
+/* limit/cursor query parameters with defaults; false after replying 400. */
+bool gw_paging(gw_req *r, size_t *limit, const char **cursor);
+bool gw_is_admin(const gw_req *r);
+/* Media type of the request without parameters, lowercased into the arena ("" if none). */
+const char *gw_content_type(gw_req *r);
+
+/* gw_access.c: the one check every data path passes (grants slot in here). */
+typedef enum gw_op { GW_OP_READ, GW_OP_WRITE, GW_OP_MANAGE } gw_op;
+bool gw_access_service(gw_req *r, const rg_service *svc, gw_op op);
+
+/* gw_metrics.c */
+lt_err gw_metrics_new(gw_metrics **out);
+void gw_metrics_free(gw_metrics *m);
+void gw_metrics_request(gw_metrics *m, int route, int status, int64_t dur_us);
+void gw_metrics_ingest(gw_metrics *m, size_t accepted, size_t unchanged, size_t rejected);
+void gw_metrics_render(gw_ctx *ctx, lt_buf *out);
+
+/* handlers */
+void gw_h_healthz(gw_req *r);
+void gw_h_metrics(gw_req *r);
+void gw_h_audit_list(gw_req *r);
+void gw_h_agency_create(gw_req *r);
+void gw_h_agency_list(gw_req *r);
+void gw_h_agency_get(gw_req *r);
+void gw_h_codelist_list(gw_req *r);
+void gw_h_codelist_get(gw_req *r);
+void gw_h_codelist_put(gw_req *r);
+void gw_h_contract_list(gw_req *r);
+void gw_h_contract_get(gw_req *r);
+void gw_h_contract_create(gw_req *r);
+void gw_h_service_create(gw_req *r);
+void gw_h_service_get(gw_req *r);
+void gw_h_service_put(gw_req *r);
+void gw_h_service_status(gw_req *r);
+void gw_h_catalog(gw_req *r);
+void gw_h_records_push(gw_req *r);
+void gw_h_records_list(gw_req *r);
+void gw_h_record_get(gw_req *r);
+void gw_h_quarantine_list(gw_req *r);
+void gw_h_quarantine_retry(gw_req *r);
+void gw_h_indicator_list(gw_req *r);
+void gw_h_indicator_get(gw_req *r);
+
+/* Loads the service named by path segment `seg`; NULL after replying 404. Release with
+ * rg_service_release (done automatically: the arena owns the reference). */
+rg_service *gw_load_service(gw_req *r, int seg);
+
+#endif

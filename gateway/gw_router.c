@@ -1,0 +1,81 @@
+/* The route table: method + path pattern → handler, allowed roles and audit flag.
+ * Matching compares pre-split segments; it allocates nothing. */
+#include <string.h>
+
+#include "gw_int.h"
+
+#define ANY (GW_ROLE_ADMIN | GW_ROLE_AGENCY | GW_ROLE_NATIONAL | GW_ROLE_IOC)
+#define ADMIN GW_ROLE_ADMIN
+#define ADMIN_AGENCY (GW_ROLE_ADMIN | GW_ROLE_AGENCY)
+
+static const gw_route routes[] = {
+    {"GET", "/healthz", gw_h_healthz, 0, GW_PUBLIC, "healthz"},
+    {"GET", "/metrics", gw_h_metrics, 0, GW_PUBLIC, "metrics"},
+    {"GET", "/v1/audit", gw_h_audit_list, ADMIN, 0, "audit.list"},
+    {"POST", "/v1/agencies", gw_h_agency_create, ADMIN, GW_AUDIT, "agencies.create"},
+    {"GET", "/v1/agencies", gw_h_agency_list, ANY, GW_AUDIT, "agencies.list"},
+    {"GET", "/v1/agencies/{}", gw_h_agency_get, ANY, GW_AUDIT, "agencies.get"},
+    {"GET", "/v1/codelists", gw_h_codelist_list, ANY, GW_AUDIT, "codelists.list"},
+    {"GET", "/v1/codelists/{}", gw_h_codelist_get, ANY, GW_AUDIT, "codelists.get"},
+    {"PUT", "/v1/codelists/{}", gw_h_codelist_put, ADMIN, GW_AUDIT, "codelists.put"},
+    {"GET", "/v1/contracts", gw_h_contract_list, ANY, GW_AUDIT, "contracts.list"},
+    {"POST", "/v1/contracts", gw_h_contract_create, ADMIN, GW_AUDIT, "contracts.create"},
+    {"GET", "/v1/contracts/{}", gw_h_contract_get, ANY, GW_AUDIT, "contracts.get"},
+    {"POST", "/v1/services", gw_h_service_create, ADMIN_AGENCY, GW_AUDIT, "services.create"},
+    {"GET", "/v1/services/{}", gw_h_service_get, ANY, GW_AUDIT, "services.get"},
+    {"PUT", "/v1/services/{}", gw_h_service_put, ADMIN_AGENCY, GW_AUDIT, "services.update"},
+    {"POST", "/v1/services/{}/status", gw_h_service_status, ADMIN_AGENCY, GW_AUDIT,
+     "services.status"},
+    {"GET", "/v1/catalog", gw_h_catalog, ANY, GW_AUDIT, "catalog"},
+    {"POST", "/v1/services/{}/records", gw_h_records_push, ADMIN_AGENCY, GW_AUDIT,
+     "records.push"},
+    {"GET", "/v1/services/{}/records", gw_h_records_list, ANY, GW_AUDIT, "records.list"},
+    {"GET", "/v1/services/{}/records/{}", gw_h_record_get, ANY, GW_AUDIT, "records.get"},
+    {"GET", "/v1/services/{}/quarantine", gw_h_quarantine_list, ADMIN_AGENCY, GW_AUDIT,
+     "quarantine.list"},
+    {"POST", "/v1/services/{}/quarantine/{}/retry", gw_h_quarantine_retry, ADMIN_AGENCY,
+     GW_AUDIT, "quarantine.retry"},
+    {"GET", "/v1/indicators", gw_h_indicator_list, ANY, GW_AUDIT, "indicators.list"},
+    {"GET", "/v1/indicators/{}", gw_h_indicator_get, ANY, GW_AUDIT, "indicators.get"},
+};
+
+#define NROUTES ((int)(sizeof routes / sizeof routes[0]))
+
+int gw_route_count(void) { return NROUTES; }
+const gw_route *gw_route_at(int i) { return i >= 0 && i < NROUTES ? &routes[i] : NULL; }
+
+/* True when the pattern's segments match the request's segments. */
+static bool pattern_match(const char *pat, const gw_req *r)
+{
+    int i = 0;
+    const char *p = pat;
+    while (*p == '/') {
+        p++;
+        const char *end = strchr(p, '/');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (i >= r->nsegs)
+            return false;
+        if (!(n == 2 && p[0] == '{' && p[1] == '}') &&
+            (strlen(r->segs[i]) != n || memcmp(r->segs[i], p, n) != 0))
+            return false;
+        i++;
+        p += n;
+    }
+    return i == r->nsegs;
+}
+
+const gw_route *gw_route_match(const char *method, gw_req *r, int *index, bool *path_known)
+{
+    *path_known = false;
+    for (int i = 0; i < NROUTES; i++) {
+        if (!pattern_match(routes[i].pattern, r))
+            continue;
+        *path_known = true;
+        if (strcmp(routes[i].method, method) == 0 ||
+            (strcmp(method, "HEAD") == 0 && strcmp(routes[i].method, "GET") == 0)) {
+            *index = i;
+            return &routes[i];
+        }
+    }
+    return NULL;
+}

@@ -1,0 +1,98 @@
+/* rg_int — registry internals shared by the rg_*.c files; never included from outside.
+ *
+ * Caches live in rg_registry under `lock` (readers: lookups; writers: replacing an entry).
+ * `write_mu` serialises every registry write so that the warehouse and the caches change in
+ * the same order (read-modify-write of a service status must not interleave).
+ * An rg_view answers "does this agency / code list / contract exist" for validation: the
+ * registry itself for API calls, plus overlays of the files for a bootstrap dry run.
+ */
+#ifndef RG_INT_H
+#define RG_INT_H
+
+#include <pthread.h>
+
+#include "rg.h"
+
+/* Open-addressing hash map keyed by string (linear probing, power-of-two capacity, no
+ * deletion: entries are only added or replaced). Keys are copied (owned); values are
+ * whatever the user stores. A set is a map whose values are unused. */
+typedef struct rg_map {
+    char **keys; /* NULL = empty slot */
+    void **vals;
+    size_t cap, n;
+} rg_map;
+
+/* Adds or replaces; *old (when given) receives the replaced value or NULL. 0 / -1 (nomem). */
+int rg_map_put(rg_map *m, const char *key, void *val, void **old);
+/* Borrowed value, NULL when absent (use rg_map_has for sets). */
+void *rg_map_get(const rg_map *m, const char *key);
+bool rg_map_has(const rg_map *m, const char *key);
+/* Frees keys, calls free_val (when not NULL) on each value, and zeroes the map. */
+void rg_map_free(rg_map *m, void (*free_val)(void *));
+/* Sorted (strcmp) array of borrowed keys, new (free()); NULL when empty or out of memory. */
+const char **rg_map_sorted_keys(const rg_map *m, size_t *n);
+
+struct rg_registry {
+    wh_env *env;
+    pthread_rwlock_t lock;
+    pthread_mutex_t write_mu;
+    rg_map codelists; /* id -> rg_map * (set of codes) */
+    rg_map contracts; /* ref -> ct_contract * (immutable until rg_close) */
+    rg_map services;  /* id -> rg_service * (the cache holds one reference) */
+};
+
+typedef struct rg_view {
+    rg_registry *rg;         /* NULL: the files alone (check-config without a warehouse) */
+    const rg_map *agencies;  /* overlays from bootstrap files, or NULL */
+    const rg_map *codelists;
+    const rg_map *contracts; /* ref -> ct_contract * */
+} rg_view;
+
+bool rg_view_agency(const rg_view *v, const char *code);
+bool rg_view_codelist(const rg_view *v, const char *id);
+/* Borrowed: valid while the overlay lives, or until rg_close for the registry's. */
+const ct_contract *rg_view_contract(const rg_view *v, const char *ref);
+
+/* ---- validators: detail is "ROOT.path: message" so bootstrap can locate it in a file ---- */
+lt_err rg_agency_check(const rg_view *v, const json_t *body, lt_errinfo *ei);
+/* Copies body into a new document with id filled in from the path, then checks it. */
+lt_err rg_codelist_prepare(const char *id, const json_t *body, json_t **doc, lt_errinfo *ei);
+/* New set of the codes of a checked code list document. NULL on out of memory. */
+rg_map *rg_codeset_new(const json_t *doc);
+void rg_codeset_free(void *set);
+/* Compiles a contract and checks its code lists exist. *out new (ct_contract_free). */
+lt_err rg_contract_compile(const rg_view *v, const json_t *body, ct_contract **out,
+                           lt_errinfo *ei);
+/* Validates a service definition; *contract borrowed from the view, *mapping new or NULL. */
+lt_err rg_service_check(const rg_view *v, const json_t *def, bool allow_status,
+                        const ct_contract **contract, ad_mapping **mapping, lt_errinfo *ei);
+/* Light check of one indicators.json entry. */
+lt_err rg_indicator_check(const json_t *ind, lt_errinfo *ei);
+
+/* ---- services ---- */
+/* Loads one stored service document (steals doc) into the cache; used by rg_open. */
+lt_err rg_service_load(rg_registry *rg, json_t *doc, lt_errinfo *ei);
+void rg_service_unref(void *s); /* rg_service_release for rg_map_free */
+/* New snapshot with one reference; steals doc and m (freed on failure: NULL = nomem). */
+rg_service *rg_snapshot_new(json_t *doc, const ct_contract *c, ad_mapping *m);
+/* Makes s the cached entry for its id (steals the reference); the old one is released. */
+lt_err rg_service_publish(rg_registry *rg, rg_service *s, lt_errinfo *ei);
+/* Keys the registry adds to a stored service besides status (NULL-terminated). */
+extern const char *const rg_service_meta_keys[];
+
+/* ---- shared helpers (rg.c) ---- */
+/* "2026-11-22T05:00:00Z", now. */
+void rg_now(char out[32]);
+/* Serialises doc and stores it; flags as wh_doc_put. */
+lt_err rg_store(rg_registry *rg, wh_kind kind, const char *id, const json_t *doc, int flags,
+                lt_errinfo *ei);
+/* True when s matches first[rest]{0,max-1}: first/rest are character class tests. */
+bool rg_id_ok(const char *s, size_t max, bool (*first)(int), bool (*rest)(int));
+bool rg_is_lower_alnum(int c);
+bool rg_is_lower_id(int c);   /* [a-z0-9._-] */
+/* Loads every stored document of a kind into a new array (rg_open: no nested read txns). */
+lt_err rg_load_all(rg_registry *rg, wh_kind kind, json_t **items, lt_errinfo *ei);
+/* Membership test with the lock already held (read). */
+bool rg_codelist_has_locked(rg_registry *rg, const char *id);
+
+#endif
