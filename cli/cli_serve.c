@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "gw.h"
+#include "gw_auth.h"
 #include "lt_log.h"
 
 int cli_error(const char *what, const char *detail)
@@ -91,13 +92,17 @@ int cli_check_config(int argc, char **argv)
     if (!cfg)
         return 1;
     lt_errinfo ei = {0};
+    gw_auth *auth = NULL;
     int rc = 0;
-    if (cfg->bootstrap_dir && rg_check_bootstrap_dir(cfg->bootstrap_dir, &ei) != LT_OK) {
+    /* The keys are parsed by the authenticator (it links libcrypto), so build it too. */
+    if (gw_auth_new(cfg, &auth, &ei) != LT_OK ||
+        (cfg->bootstrap_dir && rg_check_bootstrap_dir(cfg->bootstrap_dir, &ei) != LT_OK)) {
         fprintf(stderr, "%s\n", ei.detail);
         rc = 1;
     } else {
         printf("ok\n");
     }
+    gw_auth_free(auth);
     lt_errinfo_clear(&ei);
     lt_config_free(cfg);
     return rc;

@@ -12,6 +12,10 @@
 #include "lt_log.h"
 #include "lt_str.h"
 
+/* A chunked body over the limit is read and dropped up to this bound, then cut off. */
+#define DISCARD_FACTOR 4u
+#define DISCARD_MIN (1u << 20)
+
 struct gw_server {
     struct MHD_Daemon *d;
     gw_ctx *ctx;
@@ -187,22 +191,29 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES; /* answer on a later call: keeps keep-alive working in 0.9.75 */
     }
     if (*upload_size) {
+        /* libmicrohttpd 0.9.75 cannot answer in the middle of a body, so an over-limit body
+         * without Content-Length is discarded and answered at its end — up to a bound past
+         * which the connection is simply closed. */
+        size_t max = srv->ctx->cfg->max_body_bytes;
         if (!r->too_large) {
             lt_buf_append(&r->body, upload, *upload_size);
             if (r->body.err) {
                 r->too_large = true;
-                *upload_size = 0;
-                gw_fail(r, LT_E_TOO_LARGE, "the body is over the limit of %zu bytes",
-                        srv->ctx->cfg->max_body_bytes);
-                return send_reply(r);
+                lt_buf_free(&r->body);
+                lt_buf_init(&r->body, max);
             }
         }
+        r->discarded += r->too_large ? *upload_size : 0;
         *upload_size = 0;
-        return MHD_YES;
+        return r->discarded > DISCARD_FACTOR * (uint64_t)max + DISCARD_MIN ? MHD_NO : MHD_YES;
     }
-    if (r->status) /* already answered (413) */
+    if (r->status) /* already answered (413 from Content-Length) */
         return MHD_YES;
-    dispatch(r);
+    if (r->too_large)
+        gw_fail(r, LT_E_TOO_LARGE, "the body is over the limit of %zu bytes",
+                srv->ctx->cfg->max_body_bytes);
+    else
+        dispatch(r);
     return send_reply(r);
 }
 

@@ -61,6 +61,7 @@ struct gw_req {
     /* body */
     lt_buf body;
     bool too_large;
+    uint64_t discarded; /* bytes of an over-limit body dropped so far */
     /* response */
     int status;
     const char *content_type;
