@@ -58,7 +58,7 @@ static gw_req *req_new(gw_server *srv, struct MHD_Connection *conn, const char *
 }
 
 /* Splits the decoded path into segments in the arena; one trailing slash is ignored. */
-static lt_err split_path(gw_req *r)
+lt_err gw_path_split(gw_req *r)
 {
     size_t n = strlen(r->path);
     if (n > LT_MAX_URL_LEN)
@@ -113,7 +113,7 @@ static bool authenticate(gw_req *r)
 static void dispatch(gw_req *r)
 {
     bool known = false;
-    if (split_path(r) != LT_OK) {
+    if (gw_path_split(r) != LT_OK) {
         gw_reply_error(r);
         return;
     }

@@ -75,6 +75,10 @@ struct gw_req {
     lt_errinfo ei;
 };
 
+/* gw_http.c: splits r->path into r->segs (arena copies): UTF-8 and control characters
+ * checked, one trailing slash ignored, empty or too many segments are LT_E_NOT_FOUND. */
+lt_err gw_path_split(gw_req *r);
+
 /* gw_router.c */
 const gw_route *gw_route_match(const char *method, gw_req *r, int *index, bool *path_known);
 int gw_route_count(void);

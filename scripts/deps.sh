@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # Installs the Debian packages lienthong needs to build, run and test.
 # Quick when everything is present: it asks dpkg first and calls apt-get only for what is missing.
-# usage: scripts/deps.sh [build|test|bench]   (default: build)
+# usage: scripts/deps.sh [build|test|bench|fuzz]   (default: build)
 set -euo pipefail
 what=${1:-build}
 build=(pkg-config libmicrohttpd-dev libcurl4-openssl-dev libxml2-dev libjansson-dev libjwt-dev
        liblmdb-dev libssl-dev cmake make gcc curl ca-certificates)
 test=(python3 openssl lmdb-utils)
 bench=(wrk nginx-light)
+fuzz=(clang libclang-rt-14-dev)
 pkgs=("${build[@]}")
 case "$what" in
   build) ;;
   test) pkgs+=("${test[@]}") ;;
   bench) pkgs+=("${test[@]}" "${bench[@]}") ;;
-  *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
+  fuzz) pkgs+=("${fuzz[@]}") ;;
+  *) echo "usage: $0 [build|test|bench|fuzz]" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do
