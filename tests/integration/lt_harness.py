@@ -450,12 +450,11 @@ def read_all(srv, service, token=None, params=None, limit=500, max_pages=1000):
 
 
 def one_record(body):
-    """The record of a one-record answer: an exchange envelope with one record, or the record."""
-    if isinstance(body, dict) and isinstance(body.get("records"), list):
-        if len(body["records"]) != 1:
-            raise AssertionError("expected one record, got %r" % body)
-        return body["records"][0]
-    return body
+    """The record of a one-record answer: an exchange envelope holding exactly one record."""
+    if not (isinstance(body, dict) and isinstance(body.get("header"), dict)
+            and isinstance(body.get("records"), list) and len(body["records"]) == 1):
+        raise AssertionError("expected an exchange envelope with one record, got %r" % body)
+    return body["records"][0]
 
 
 def problem_text(body):
