@@ -42,7 +42,7 @@ done
 example_cfg=$example/lienthong.json
 [ -f "$example_cfg" ] || { echo "bench: no $example_cfg" >&2; exit 1; }
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/lienthong-bench.XXXXXX")
+work=$("$py" -c 'import tempfile; print(tempfile.mkdtemp(prefix="lienthong-bench."))')
 chmod 755 "$work"
 server_pid=
 nginx_pid=
@@ -132,9 +132,6 @@ limits = cfg.setdefault("limits", {})
 if limits.get("max_records_per_request", int(nrec)) < int(nrec):
     print("bench: raising limits.max_records_per_request to %s for the push" % nrec, file=sys.stderr)
     limits["max_records_per_request"] = int(nrec)
-if limits.get("max_body_bytes", 1 << 30) < 64 << 20:
-    print("bench: raising limits.max_body_bytes to 64 MiB for the push", file=sys.stderr)
-    limits["max_body_bytes"] = 64 << 20
 json.dump(cfg, open(dst, "w", encoding="utf-8"), ensure_ascii=False, indent=2)
 PY
 
@@ -225,13 +222,29 @@ run_wrk() { # NAME URL [LUA]
   kill -0 "$server_pid" 2>/dev/null || { log "lienthong exited during the $name run"; exit 1; }
 }
 echo "-t$threads -c$conns -d$duration --latency (warm-up $warmup first, same settings)" >"$work/wrk.settings"
+cut -d' ' -f1-3 /proc/loadavg >"$work/load.before"
 run_wrk nginx-healthz "$ngx/healthz.json"
 run_wrk lt-healthz "$lt/healthz"
 run_wrk nginx-record "$ngx/record.json" "$here/auth.lua"
 run_wrk lt-record "$record_url" "$here/auth.lua"
+# Every read appends an audit entry through one writer thread: how far behind is it now?
+audit_count() { curl -s "${auth[@]}" "$lt/metrics" | awk '/^lienthong_audit_entries /{print $2; exit}'; }
+a0=$(audit_count); t0=$(date +%s.%N); a1=$a0; drained=no
+rss_after_reads=$(awk '/^VmRSS/ {print $2 " " $3}' "/proc/$server_pid/status" 2>/dev/null || echo "?")
+if [ -n "$a0" ]; then
+  for _ in $(seq 1 120); do
+    sleep 0.5
+    a=$(audit_count)
+    [ "$a" = "$a1" ] && { drained=yes; break; }
+    a1=$a
+  done
+fi
+t1=$(date +%s.%N)
+echo "${a0:-?} ${a1:-?} $drained $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') $rss_after_reads" >"$work/audit.state"
 code=$(curl -sS -o "$work/record.after" -w '%{http_code}' "${auth[@]}" "$record_url")
-{ [ "$code" = 200 ] && cmp -s "$work/record.body" "$work/record.after"; } ||
-  log "after the read run the record answers HTTP $code with a different body"
+# The envelope header (message_id, produced_at) is new on every answer; the size is not.
+{ [ "$code" = 200 ] && [ "$(stat -c %s "$work/record.after")" = "$record_size" ]; } ||
+  log "after the read run the record answers HTTP $code, $(stat -c %s "$work/record.after") bytes"
 
 # --- the push: N distinct records, then the same N again (all unchanged) -------------------
 gen --count "$nrecords" --out "$work/push1.json" 2>/dev/null
@@ -242,9 +255,12 @@ log "  HTTP $push1_code in ${push1_time}s: $(head -c 200 "$work/push1.out")"
 read -r push2_code push2_time < <(push "$work/push2.json" "$work/push2.out")
 log "  again: HTTP $push2_code in ${push2_time}s: $(head -c 200 "$work/push2.out")"
 printf '%s %s\n%s %s\n' "$push1_code" "$push1_time" "$push2_code" "$push2_time" >"$work/push.times"
+# the server's own phase timings (decode = parse + map + validate, store = the LMDB commit)
+grep ' ingest ' "$work/server.log" | tail -n 2 | sed 's/^/bench:   server: /' >&2 || true
 stat -c %s "$work/push1.json" >"$work/push.size"
 
 # --- stop lienthong (SIGTERM), then report ---------------------------------------------------
+cut -d' ' -f1-3 /proc/loadavg >"$work/load.after"
 alive_at_end=yes
 kill -0 "$server_pid" 2>/dev/null || alive_at_end=no
 rss=$(awk '/^VmHWM/ {print $2 " " $3}' "/proc/$server_pid/status" 2>/dev/null || echo "?")
@@ -343,7 +359,8 @@ alive, *rss = read("server.state", "? ?").split()
 exit_status = read("server.exit", "?").strip()
 log = read("server.log")
 log_lines = [l for l in log.splitlines() if l.strip()]
-bad = [l for l in log_lines if re.search(r"\b(error|fatal|crit|panic|abort|warn)", l, re.I)]
+# Anything but the server's own info/debug lines (warnings, errors, library messages).
+bad = [l for l in log_lines if not re.match(r"^\S+Z (info|debug) ", l)]
 
 fx = lambda r: "%.2f×" % r
 fr = lambda v: "{:,.0f} records/s".format(v)
@@ -363,6 +380,8 @@ L.append("- Date: %s" % now)
 L.append("- Machine: %s CPU(s) (`nproc`), %s, %s RAM, Linux %s" % (nproc, cpu, mem, platform.release()))
 L.append("- lienthong %s (`%s`, `threads: 0`), nginx %s (`worker_processes auto`, `access_log off`), wrk %s" %
          (lt_ver, os.path.relpath(binpath), ngx_ver, wrk_ver))
+L.append("- Load average (1, 5, 15 min) before the run: %s; after: %s (other work on the machine skews single runs)" % (
+    read("load.before").strip() or "?", read("load.after").strip() or "?"))
 L.append("- wrk: `%s`; every target in the same run, loopback only; wrk, nginx and lienthong share the machine's CPUs" % settings)
 L.append("")
 L.append("| target | req/s | p50 / avg latency | ratio to nginx | goal | met? |")
@@ -387,7 +406,16 @@ for lab, p in zip(labels, pushes):
     res = p["res"]
     summary = ", ".join("%s %s" % (k, res[k]) for k in ("accepted", "unchanged", "rejected") if k in res)
     L.append("- %s: %s" % (lab, summary or "answer: %s" % read("push%d.out" % (labels.index(lab) + 1))[:200]))
-L.append("- lienthong after the run: %s; peak RSS %s; exit status after SIGTERM: %s; server log: %d lines, %d with error/warn" % (
+audit = read("audit.state").split()
+if len(audit) >= 4 and audit[0] != "?":
+    a0, a1, drained, dt = int(audit[0]), int(audit[1]), audit[2], audit[3]
+    rss_r = " ".join(audit[4:]) or "?"
+    L.append("- Audit trail (one entry per read, one writer thread): when the record-read run ended "
+             "%s entries were written and %s more were still queued in memory (RSS then %s); "
+             "%s %s s later" % (
+        "{:,}".format(a0), "{:,}".format(max(0, a1 - a0)), rss_r,
+        "caught up" if drained == "yes" else "still writing", dt))
+L.append("- lienthong after the run: %s; peak RSS %s; exit status after SIGTERM: %s; server log: %d lines, %d other than info" % (
     "running" if alive == "yes" else "NOT running", " ".join(rss) or "?", exit_status, len(log_lines), len(bad)))
 for l in bad[:5]:
     L.append("  - `%s`" % l[:160].replace("`", "'"))
@@ -410,8 +438,9 @@ numbers drift on shared machines, the ratio is the figure.
 examples/lang-son/lienthong.json (own data dir in a temp dir, a free port, `threads: 0`) and
 nginx (bench/nginx.conf.in) on another free port, both on 127.0.0.1; seeds one record into the
 identity service and reads it back to learn its size; runs wrk (warm-up, then the measured run)
-against nginx and lienthong; times a 100,000-record push (bench/gen_records.py) and the same
-push again; stops both (lienthong with SIGTERM) and replaces the "Latest run" section below.
+against nginx and lienthong; waits for the audit trail to catch up with the reads; times a
+100,000-record push (bench/gen_records.py) and the same push again; stops both (lienthong
+with SIGTERM) and replaces the "Latest run" section below.
 Settings: `BENCH_DURATION`, `BENCH_THREADS`, `BENCH_CONNS`, `BENCH_RECORDS` (see the script).
 
 """

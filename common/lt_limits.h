@@ -32,5 +32,8 @@
 /* Audit group commit: flush at most this often (ms) or when this many entries wait. */
 #define LT_AUDIT_FLUSH_MS 5
 #define LT_AUDIT_BATCH_MAX 4096
+/* Audit entries waiting in memory: past this, submitters wait for the writer (backpressure),
+ * so memory stays bounded and every answered request keeps its entry. */
+#define LT_AUDIT_QUEUE_MAX 65536
 
 #endif

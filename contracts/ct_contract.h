@@ -18,6 +18,7 @@
 #include <regex.h>
 #include <stdbool.h>
 
+#include "lt_buf.h"
 #include "lt_err.h"
 
 typedef enum ct_type {
@@ -74,6 +75,12 @@ lt_err ct_validate(const ct_contract *c, const json_t *rec, long index, ct_code_
 
 /* The record's key: key field values (as text) joined by '~' into out. -1 if too long. */
 int ct_record_key(const ct_contract *c, const json_t *rec, char *out, size_t size);
+
+/* Writes the record's canonical JSON text into out: compact, members in the contract's field
+ * order (absent fields omitted), numbers as jansson writes them with 17 significant digits.
+ * The warehouse stores this text and compares it byte for byte to detect unchanged records,
+ * so it must stay stable. Returns 0, or -1 when out overflowed (out->err set). */
+int ct_record_write(const ct_contract *c, const json_t *rec, lt_buf *out);
 
 /* Checks a code list document {id, title, codes: [{code, name, parent?}]}: strict keys,
  * non-empty unique codes (<= 64 chars), parents that exist in the list. id must equal

@@ -7,6 +7,8 @@
 #include "gw_int.h"
 #include "lt_json.h"
 #include "lt_limits.h"
+#include "lt_log.h"
+#include "lt_str.h"
 
 #define MAX_ERRORS_REPORTED 1000 /* the response lists the first ones; quarantine keeps all */
 
@@ -76,19 +78,22 @@ static int on_record(void *ctx, long index, json_t *mapped, const json_t *raw, c
     } else if (ct_validate(in->svc->contract, mapped, index, rg_code_exists, in->ctx->rg, &norm,
                            &ei) == LT_OK) {
         char key[LT_MAX_KEY_LEN + 1];
-        size_t len = 0;
-        char *data = lt_json_canonical(norm, &len);
         if (ct_record_key(in->svc->contract, norm, key, sizeof key) < 0) {
             lt_errinfo_add(&ei, index, NULL, "the record key is longer than %d bytes",
                            LT_MAX_KEY_LEN);
-        } else if (data) {
-            put_u32(&in->recs, strlen(key));
-            lt_buf_append(&in->recs, key, strlen(key));
-            put_u32(&in->recs, len);
-            lt_buf_append(&in->recs, data, len);
+        } else {
+            size_t klen = strlen(key);
+            put_u32(&in->recs, klen);
+            lt_buf_append(&in->recs, key, klen);
+            size_t at = in->recs.len; /* data length is patched in after writing */
+            put_u32(&in->recs, 0);
+            ct_record_write(in->svc->contract, norm, &in->recs);
+            if (!in->recs.err) {
+                uint32_t dl = (uint32_t)(in->recs.len - at - 4);
+                memcpy(in->recs.data + at, &dl, 4);
+            }
             in->nrecs++;
         }
-        free(data);
         json_decref(norm);
     }
     if (ei.errors || ei.code)
@@ -172,8 +177,14 @@ lt_err gw_ingest(gw_ctx *ctx, const rg_service *svc, const char *media, const ch
     ingest in = {ctx, svc, opts, {0}, 0, json_array(), json_array(), 0, opts->message_id, NULL,
                  NULL};
     lt_buf_init(&in.recs, 0);
+    int64_t t0 = lt_mono_us();
     lt_err e = decode(&in, media, body ? body : "", len, ei);
-    return finish(&in, e, result, records, ei);
+    int64_t t1 = lt_mono_us();
+    e = finish(&in, e, result, records, ei);
+    lt_log(LT_LOG_INFO, "ingest service=%s bytes=%zu records=%zu rejected=%zu decode_ms=%.1f "
+           "store_ms=%.1f status=%s", svc->id, len, in.nrecs, in.rejected, (t1 - t0) / 1000.0,
+           (lt_mono_us() - t1) / 1000.0, lt_err_code(e));
+    return e;
 }
 
 lt_err gw_ingest_retry(gw_ctx *ctx, const rg_service *svc, const char *qid, const json_t *raw,
@@ -190,35 +201,35 @@ lt_err gw_ingest_retry(gw_ctx *ctx, const rg_service *svc, const char *qid, cons
     return finish(&in, e, result, NULL, ei);
 }
 
-static lt_err finish(ingest *in_, lt_err e, json_t **result, size_t *records, lt_errinfo *ei)
+/* Stores what decode collected (unless atomic and something failed), builds the result and
+ * releases the pipeline's buffers. */
+static lt_err finish(ingest *in, lt_err e, json_t **result, size_t *records, lt_errinfo *ei)
 {
-    ingest in = *in_;
-    const gw_ingest_opts *opts = in.opts;
-    gw_ctx *ctx = in.ctx;
     size_t accepted = 0, unchanged = 0;
     json_t *qids = json_array();
-    if (!e && in.recs.err)
-        e = lt_fail(ei, in.recs.err, "the batch is too large to hold");
-    if (!e && opts->atomic && in.rejected) {
+    if (!e && in->recs.err)
+        e = lt_fail(ei, in->recs.err, "the batch is too large to hold");
+    if (!e && in->opts->atomic && in->rejected) {
         e = lt_fail(ei, LT_E_VALIDATION, "%zu of %zu records rejected; nothing stored (atomic)",
-                    in.rejected, in.rejected + in.nrecs);
+                    in->rejected, in->rejected + in->nrecs);
         json_decref(ei->errors);
-        ei->errors = json_incref(in.errors);
+        ei->errors = json_incref(in->errors);
     }
     if (!e)
-        e = store(&in, qids, &accepted, &unchanged, ei);
+        e = store(in, qids, &accepted, &unchanged, ei);
     if (!e) {
         *result = json_pack("{s:I, s:I, s:I, s:O, s:O}", "accepted", (json_int_t)accepted,
                             "unchanged", (json_int_t)unchanged, "rejected",
-                            (json_int_t)in.rejected, "quarantine", qids, "errors", in.errors);
-        gw_metrics_ingest(ctx->metrics, accepted, unchanged, in.rejected);
+                            (json_int_t)in->rejected, "quarantine", qids, "errors", in->errors);
+        gw_metrics_ingest(in->ctx->metrics, accepted, unchanged, in->rejected);
     }
     if (records)
-        *records = in.nrecs + in.rejected;
-    lt_buf_free(&in.recs);
-    json_decref(in.rejects);
-    json_decref(in.errors);
+        *records = in->nrecs + in->rejected;
+    lt_buf_free(&in->recs);
+    json_decref(in->rejects);
+    json_decref(in->errors);
     json_decref(qids);
-    json_decref(in.keep);
+    json_decref(in->keep);
+    in->rejects = in->errors = in->keep = NULL;
     return e;
 }

@@ -121,11 +121,16 @@ lt_err wh_quarantine_get(wh_read *r, const char *service, const char *qid, char 
 lt_err wh_quarantine_count(wh_read *r, size_t *count); /* all services */
 
 /* ---- audit log (Decree 47 Art. 45) ----
- * Entries are JSON objects. The writer thread assigns "seq" (1, 2, …), "time" (if absent),
- * "prev_hash" and "hash" = SHA-256 hex over prev_hash + the entry's canonical JSON (sorted
- * keys, compact, without "hash"), and commits many entries per transaction within
- * LT_AUDIT_FLUSH_MS. Submission never blocks on disk. */
-void wh_audit_submit(wh_env *env, json_t *entry); /* steals the reference */
+ * Entries are JSON objects. The writer thread stores each as
+ *   {"seq":N,"time":"T","prev_hash":"P",<members>,"hash":"H"}
+ * with H = SHA-256 hex of (P || that text without ,"hash":"H"), and commits many entries per
+ * transaction within LT_AUDIT_FLUSH_MS. Submission never blocks on disk; it waits only when
+ * LT_AUDIT_QUEUE_MAX entries are pending (backpressure). See docs/warehouse.md. */
+void wh_audit_submit(wh_env *env, json_t *entry); /* steals the reference; keys seq, prev_hash
+                                                     and hash are dropped, time is kept */
+/* The fast path: members of the entry's object as JSON text ("\"org\":\"X\",\"status\":200",
+ * no braces, no seq/time/prev_hash/hash). The text is copied. */
+void wh_audit_submit_text(wh_env *env, const char *members, size_t len);
 /* Blocks until every entry submitted before the call is committed (tests, shutdown). */
 void wh_audit_flush(wh_env *env);
 /* Entries with seq > since_seq in order, at most limit; json borrowed. */

@@ -1,16 +1,24 @@
 /* wh_audit — the tamper-evident audit log and its group-committing writer.
  *
- * Submitters append to an in-memory queue and return at once. One writer thread per env takes
- * up to LT_AUDIT_BATCH_MAX entries, lingering at most LT_AUDIT_FLUSH_MS for more, and commits
- * them in one write transaction (one fsync for many requests). The chain head (last seq and
- * hash) is read inside that transaction, so processes sharing a directory extend one chain.
- * Key: seq (be64). Value: canonical JSON of the entry including "hash". */
+ * Submitters append an entry's members (JSON text) to an in-memory queue and return at once;
+ * past LT_AUDIT_QUEUE_MAX pending entries they wait (backpressure: memory stays bounded and no
+ * answered request loses its entry). One writer thread per env takes the whole queue at once,
+ * lingering at most LT_AUDIT_FLUSH_MS for more, and commits up to LT_AUDIT_BATCH_MAX entries per
+ * write transaction (one fsync for many requests). The chain head (last seq and hash) is read
+ * inside that transaction, so processes sharing a directory extend one chain.
+ *
+ * Key: seq (be64). Value, byte for byte:
+ *   {"seq":N,"time":"T","prev_hash":"P",<members>,"hash":"H"}
+ * where H = SHA-256 hex of (P || the same text without ,"hash":"H" — i.e. ending in <members>}).
+ * The hash covers exact bytes, so writing and verifying need no JSON parsing. */
 #include <errno.h>
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "lt_buf.h"
 #include "lt_json.h"
 #include "lt_log.h"
 #include "lt_str.h"
@@ -21,63 +29,66 @@
 #define AUDIT_ATTEMPTS 3
 #define AUDIT_RETRY_MS 50
 
-/* hash = SHA-256 hex of prev_hash text + canonical JSON (without "hash"). */
-int wh_audit_hash(EVP_MD_CTX *md, const char *prev, const char *canon, size_t len,
-                      char out[65])
+int wh_audit_hash(EVP_MD_CTX *md, const char *prev, const char *text, size_t len, char out[65])
 {
     unsigned char d[32];
     unsigned int dl = 0;
     if (!EVP_DigestInit_ex(md, EVP_sha256(), NULL) || !EVP_DigestUpdate(md, prev, 64) ||
-        !EVP_DigestUpdate(md, canon, len) || !EVP_DigestFinal_ex(md, d, &dl) || dl != 32)
+        !EVP_DigestUpdate(md, text, len) || !EVP_DigestFinal_ex(md, d, &dl) || dl != 32)
         return -1;
     lt_hex(d, 32, out);
     return 0;
 }
 
-/* Fills seq, time, prev_hash and hash into e; returns its stored text (free()) or NULL. */
-static char *stamp(EVP_MD_CTX *md, json_t *e, uint64_t seq, const char *prev, char hash[65],
-                   size_t *len)
+/* Writes the stored text of one entry into out and its hash into hash. */
+static int stamp(EVP_MD_CTX *md, const wh_audit_item *it, uint64_t seq, const char *prev,
+                 char hash[65], lt_buf *out)
 {
-    json_object_del(e, "hash");
-    if (json_object_set_new(e, "seq", json_integer((json_int_t)seq)) ||
-        json_object_set_new(e, "prev_hash", json_string(prev)))
-        return NULL;
-    if (!json_object_get(e, "time")) {
-        char ts[32];
+    char ts[32];
+    if (it->time[0])
+        memcpy(ts, it->time, sizeof ts);
+    else
         lt_time_format(lt_now_us(), true, ts);
-        if (json_object_set_new(e, "time", json_string(ts)))
-            return NULL;
+    lt_buf_reset(out);
+    lt_buf_printf(out, "{\"seq\":%llu,\"time\":", (unsigned long long)seq);
+    lt_buf_json_str(out, ts, strlen(ts));
+    lt_buf_printf(out, ",\"prev_hash\":\"%s\"", prev);
+    if (it->len) {
+        lt_buf_putc(out, ',');
+        lt_buf_append(out, it->members, it->len);
     }
-    size_t clen;
-    char *canon = lt_json_canonical(e, &clen);
-    int rc = canon ? wh_audit_hash(md, prev, canon, clen, hash) : -1;
-    free(canon);
-    if (rc || json_object_set_new(e, "hash", json_string(hash)))
-        return NULL;
-    return lt_json_canonical(e, len);
+    lt_buf_putc(out, '}');
+    if (out->err || wh_audit_hash(md, prev, out->data, out->len, hash))
+        return -1;
+    out->len--; /* reopen the object to append the hash */
+    lt_buf_printf(out, ",\"hash\":\"%s\"}", hash);
+    return out->err ? -1 : 0;
 }
 
-static int append_all(wh_env *env, MDB_txn *txn, EVP_MD_CTX *md, json_t **items, size_t n)
+static int append_all(wh_env *env, MDB_txn *txn, EVP_MD_CTX *md, const wh_audit_item *items,
+                      size_t n)
 {
     uint64_t seq;
     char prev[65], hash[65];
+    lt_buf text;
+    lt_buf_init(&text, 0);
     int rc = wh_meta_head_get(txn, env->meta, &seq, prev);
     for (size_t i = 0; i < n && !rc; i++) {
-        size_t len;
-        char *text = stamp(md, items[i], seq + 1, prev, hash, &len);
-        if (!text)
-            return ENOMEM;
+        if (stamp(md, &items[i], seq + 1, prev, hash, &text)) {
+            rc = ENOMEM;
+            break;
+        }
         unsigned char kb[8];
         wh_key_be64(kb, ++seq);
-        MDB_val k = {8, kb}, v = {len, text};
+        MDB_val k = {8, kb}, v = {text.len, text.data};
         rc = mdb_put(txn, env->audit, &k, &v, MDB_APPEND);
-        free(text);
         memcpy(prev, hash, 65);
     }
+    lt_buf_free(&text);
     return rc ? rc : wh_meta_head_put(txn, env->meta, seq, prev);
 }
 
-static int write_once(wh_env *env, json_t **items, size_t n)
+static int write_once(wh_env *env, const wh_audit_item *items, size_t n)
 {
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     if (!md)
@@ -95,7 +106,7 @@ static int write_once(wh_env *env, json_t **items, size_t n)
     return rc;
 }
 
-static void write_batch(wh_env *env, json_t **items, size_t n)
+static void write_batch(wh_env *env, wh_audit_item *items, size_t n)
 {
     int rc = 0;
     for (int attempt = 1; attempt <= AUDIT_ATTEMPTS; attempt++) {
@@ -108,7 +119,7 @@ static void write_batch(wh_env *env, json_t **items, size_t n)
     if (rc)
         lt_log(LT_LOG_ERROR, "audit: dropped %zu entries: %s", n, mdb_strerror(rc));
     for (size_t i = 0; i < n; i++)
-        json_decref(items[i]);
+        free(items[i].members);
 }
 
 /* Lingers for more entries unless the batch is full, someone flushes, or we are stopping. */
@@ -126,6 +137,8 @@ static void gather(wh_auditq *q)
             break;
 }
 
+/* Takes every queued entry at once by swapping arrays (O(1) however long the backlog), then
+ * writes them in transactions of at most LT_AUDIT_BATCH_MAX entries. */
 static void *writer_main(void *arg)
 {
     wh_env *env = arg;
@@ -137,13 +150,19 @@ static void *writer_main(void *arg)
         if (q->n == 0)
             break; /* stopping, and everything is written */
         gather(q);
-        size_t k = q->n < LT_AUDIT_BATCH_MAX ? q->n : LT_AUDIT_BATCH_MAX;
-        memcpy(q->batch, q->items, k * sizeof *q->batch);
-        memmove(q->items, q->items + k, (q->n - k) * sizeof *q->items);
-        q->n -= k;
+        wh_audit_item *taken = q->items;
+        size_t k = q->n, cap = q->cap;
+        q->items = q->spare;
+        q->cap = q->spare_cap;
+        q->n = 0;
+        pthread_cond_broadcast(&q->room);
         pthread_mutex_unlock(&q->mu);
-        write_batch(env, q->batch, k);
+        for (size_t off = 0; off < k; off += LT_AUDIT_BATCH_MAX)
+            write_batch(env, taken + off,
+                        k - off < LT_AUDIT_BATCH_MAX ? k - off : LT_AUDIT_BATCH_MAX);
         pthread_mutex_lock(&q->mu);
+        q->spare = taken;
+        q->spare_cap = cap;
         q->committed += k;
         pthread_cond_broadcast(&q->done);
     }
@@ -154,7 +173,7 @@ static void *writer_main(void *arg)
 static bool grow(wh_auditq *q)
 {
     size_t cap = q->cap ? q->cap * 2 : 256;
-    json_t **p = realloc(q->items, cap * sizeof *p);
+    wh_audit_item *p = realloc(q->items, cap * sizeof *p);
     if (!p)
         return false;
     q->items = p;
@@ -165,22 +184,20 @@ static bool grow(wh_auditq *q)
 lt_err wh_audit_start(wh_env *env, lt_errinfo *ei)
 {
     wh_auditq *q = &env->aq;
-    if (!(q->batch = malloc(LT_AUDIT_BATCH_MAX * sizeof *q->batch)))
-        return lt_fail(ei, LT_E_NOMEM, "audit writer: out of memory");
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->wake, &ca);
     pthread_cond_init(&q->done, NULL);
+    pthread_cond_init(&q->room, NULL);
     pthread_condattr_destroy(&ca);
     int rc = pthread_create(&q->thread, NULL, writer_main, env);
     if (rc) {
+        pthread_cond_destroy(&q->room);
         pthread_cond_destroy(&q->done);
         pthread_cond_destroy(&q->wake);
         pthread_mutex_destroy(&q->mu);
-        free(q->batch);
-        q->batch = NULL;
         return lt_fail(ei, LT_E_INTERNAL, "audit writer thread: %s", strerror(rc));
     }
     q->running = true;
@@ -195,39 +212,81 @@ void wh_audit_stop(wh_env *env)
     pthread_mutex_lock(&q->mu);
     q->stop = true;
     pthread_cond_signal(&q->wake);
+    pthread_cond_broadcast(&q->room);
     pthread_mutex_unlock(&q->mu);
     pthread_join(q->thread, NULL);
     q->running = false;
     for (size_t i = 0; i < q->n; i++)
-        json_decref(q->items[i]);
+        free(q->items[i].members);
     free(q->items);
-    free(q->batch);
+    free(q->spare);
+    pthread_cond_destroy(&q->room);
     pthread_cond_destroy(&q->done);
     pthread_cond_destroy(&q->wake);
     pthread_mutex_destroy(&q->mu);
 }
 
-void wh_audit_submit(wh_env *env, json_t *entry)
+/* Queues an item whose members text is already owned; frees it when it cannot be queued. */
+static void enqueue(wh_env *env, wh_audit_item it)
 {
     wh_auditq *q = &env->aq;
-    if (!json_is_object(entry)) {
-        lt_log(LT_LOG_ERROR, "audit: entry is not a JSON object; dropped");
-        json_decref(entry);
-        return;
-    }
     pthread_mutex_lock(&q->mu);
+    while (q->n >= LT_AUDIT_QUEUE_MAX && !q->stop && q->running)
+        pthread_cond_wait(&q->room, &q->mu);
     if (q->stop || (q->n == q->cap && !grow(q))) {
         pthread_mutex_unlock(&q->mu);
         lt_log(LT_LOG_ERROR, "audit: entry dropped (%s)", q->stop ? "closing" : "no memory");
-        json_decref(entry);
+        free(it.members);
         return;
     }
-    q->items[q->n++] = entry;
+    q->items[q->n++] = it;
     q->submitted++;
     /* the writer only needs waking when idle (queue was empty) or when a batch is full */
     if (q->n == 1 || q->n == LT_AUDIT_BATCH_MAX)
         pthread_cond_signal(&q->wake);
     pthread_mutex_unlock(&q->mu);
+}
+
+void wh_audit_submit_text(wh_env *env, const char *members, size_t len)
+{
+    wh_audit_item it = {malloc(len + 1), len, ""};
+    if (!it.members) {
+        lt_log(LT_LOG_ERROR, "audit: entry dropped (no memory)");
+        return;
+    }
+    memcpy(it.members, members, len);
+    it.members[len] = '\0';
+    enqueue(env, it);
+}
+
+void wh_audit_submit(wh_env *env, json_t *entry)
+{
+    static const char *const reserved[] = {"seq", "prev_hash", "hash"};
+    wh_audit_item it = {NULL, 0, ""};
+    if (!json_is_object(entry)) {
+        lt_log(LT_LOG_ERROR, "audit: entry is not a JSON object; dropped");
+        json_decref(entry);
+        return;
+    }
+    const char *t = json_string_value(json_object_get(entry, "time"));
+    if (t)
+        snprintf(it.time, sizeof it.time, "%s", t);
+    json_object_del(entry, "time");
+    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+        json_object_del(entry, reserved[i]);
+    size_t len = 0;
+    char *text = lt_json_canonical(entry, &len);
+    json_decref(entry);
+    if (!text || len < 2) {
+        free(text);
+        lt_log(LT_LOG_ERROR, "audit: entry could not be serialised; dropped");
+        return;
+    }
+    memmove(text, text + 1, len - 2); /* strip the braces: members only */
+    text[len - 2] = '\0';
+    it.members = text;
+    it.len = len - 2;
+    enqueue(env, it);
 }
 
 void wh_audit_flush(wh_env *env)

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lt_json.h"
+#include "lt_str.h"
 #include "wh_int.h"
 
 lt_err wh_audit_list(wh_read *r, uint64_t since_seq, size_t limit, wh_audit_fn cb, void *ctx)
@@ -27,28 +27,36 @@ lt_err wh_audit_list(wh_read *r, uint64_t since_seq, size_t limit, wh_audit_fn c
     return rc == 0 || rc == MDB_NOTFOUND ? LT_OK : LT_E_STORAGE;
 }
 
-/* True when the stored entry is seq, links to prev and its hash matches its content; writes
- * that hash into out. */
+/* True when the stored text is entry seq of the chain after prev: it opens with its seq, ends
+ * with ,"hash":"<64 hex>"} and that hash is SHA-256(prev || the text without it). Writes the
+ * hash into out. */
 static bool entry_ok(EVP_MD_CTX *md, const MDB_val *v, uint64_t seq, const char *prev,
                      char out[65])
 {
-    json_t *e = json_loadb(v->mv_data, v->mv_size, JSON_REJECT_DUPLICATES, NULL);
-    bool ok = false;
-    const char *h = json_string_value(json_object_get(e, "hash"));
-    const char *ph = json_string_value(json_object_get(e, "prev_hash"));
-    json_t *js = json_object_get(e, "seq");
-    if (h && strlen(h) == 64 && ph && strcmp(ph, prev) == 0 && json_is_integer(js) &&
-        (uint64_t)json_integer_value(js) == seq) {
-        memcpy(out, h, 65);
-        json_object_del(e, "hash");
-        size_t len;
-        char *canon = lt_json_canonical(e, &len);
-        char calc[65];
-        ok = canon && wh_audit_hash(md, prev, canon, len, calc) == 0 && strcmp(calc, out) == 0;
-        free(canon);
-    }
-    json_decref(e);
-    return ok;
+    static const char tail[] = ",\"hash\":\"";
+    const size_t tl = sizeof tail - 1, hl = tl + 64 + 2; /* ,"hash":" + hex + "} */
+    const char *t = v->mv_data;
+    char head[40];
+    int n = snprintf(head, sizeof head, "{\"seq\":%llu,", (unsigned long long)seq);
+    if (v->mv_size < (size_t)n + hl || memcmp(t, head, (size_t)n) != 0)
+        return false;
+    const char *h = t + v->mv_size - hl;
+    if (memcmp(h, tail, tl) != 0 || memcmp(h + tl + 64, "\"}", 2) != 0)
+        return false;
+    memcpy(out, h + tl, 64);
+    out[64] = '\0';
+    /* the hashed text is the stored one with the hash member cut: ...<members>} */
+    size_t body = v->mv_size - hl;
+    char calc[65];
+    EVP_MD_CTX *m = md;
+    unsigned char d[32];
+    unsigned int dl = 0;
+    if (!EVP_DigestInit_ex(m, EVP_sha256(), NULL) || !EVP_DigestUpdate(m, prev, 64) ||
+        !EVP_DigestUpdate(m, t, body) || !EVP_DigestUpdate(m, "}", 1) ||
+        !EVP_DigestFinal_ex(m, d, &dl) || dl != 32)
+        return false;
+    lt_hex(d, 32, calc);
+    return strcmp(calc, out) == 0;
 }
 
 /* Walks the chain from seq 1; returns 0 with *bad = 0 when intact, else the first bad seq. */

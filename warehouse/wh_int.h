@@ -37,13 +37,23 @@ typedef struct wh_key {
 } wh_key;
 
 /* The audit writer's queue: submitters append, one thread drains (group commit). */
+/* One pending audit entry: the members of its JSON object as text (owned), and a caller-given
+ * time ("" = the writer stamps it). */
+typedef struct wh_audit_item {
+    char *members;
+    size_t len;
+    char time[32];
+} wh_audit_item;
+
 typedef struct wh_auditq {
     pthread_mutex_t mu;
     pthread_cond_t wake; /* writer waits for entries */
     pthread_cond_t done; /* flushers wait for commits */
-    json_t **items; /* pending, FIFO */
+    pthread_cond_t room; /* submitters wait while the queue is full (backpressure) */
+    wh_audit_item *items; /* pending, FIFO; the writer swaps it with `spare` to take all */
     size_t n, cap;
-    json_t **batch; /* the writer's current batch (LT_AUDIT_BATCH_MAX slots) */
+    wh_audit_item *spare;
+    size_t spare_cap;
     uint64_t submitted, committed; /* counts since wh_open, FIFO */
     int flushers;
     bool stop, running;
