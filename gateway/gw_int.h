@@ -55,6 +55,7 @@ struct gw_req {
     int nsegs;
     const gw_route *route;
     int route_index;
+    char allow[48];      /* methods the path takes, for a 405's Allow header */
     gw_principal who;
     bool authed;
     char request_id[72];

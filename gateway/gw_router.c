@@ -1,5 +1,6 @@
 /* The route table: method + path pattern → handler, allowed roles and audit flag.
  * Matching compares pre-split segments; it allocates nothing. */
+#include <stdio.h>
 #include <string.h>
 
 #include "gw_int.h"
@@ -67,10 +68,13 @@ static bool pattern_match(const char *pat, const gw_req *r)
 const gw_route *gw_route_match(const char *method, gw_req *r, int *index, bool *path_known)
 {
     *path_known = false;
+    r->allow[0] = '\0';
     for (int i = 0; i < NROUTES; i++) {
         if (!pattern_match(routes[i].pattern, r))
             continue;
         *path_known = true;
+        size_t n = strlen(r->allow); /* the Allow header of a 405 */
+        snprintf(r->allow + n, sizeof r->allow - n, "%s%s", n ? ", " : "", routes[i].method);
         if (strcmp(routes[i].method, method) == 0 ||
             (strcmp(method, "HEAD") == 0 && strcmp(routes[i].method, "GET") == 0)) {
             *index = i;

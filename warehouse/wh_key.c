@@ -184,21 +184,28 @@ static void count_key(wh_key *k, const char *svc)
     put_str(k, svc);
 }
 
-int wh_meta_count_get(MDB_txn *txn, MDB_dbi meta, const char *svc, uint64_t *n)
+/* A be64 counter in the meta DB; absent reads as 0. */
+static int meta_get_u64(MDB_txn *txn, MDB_dbi meta, MDB_val *k, uint64_t *out)
 {
-    wh_key kk;
-    count_key(&kk, svc);
-    MDB_val k = {kk.len, kk.b}, v;
-    int rc = mdb_get(txn, meta, &k, &v);
-    *n = 0;
+    MDB_val v;
+    int rc = mdb_get(txn, meta, k, &v);
+    *out = 0;
     if (rc == MDB_NOTFOUND)
         return 0;
     if (rc)
         return rc;
     if (v.mv_size != 8)
         return MDB_CORRUPTED;
-    *n = wh_key_get_be64(v.mv_data);
+    *out = wh_key_get_be64(v.mv_data);
     return 0;
+}
+
+int wh_meta_count_get(MDB_txn *txn, MDB_dbi meta, const char *svc, uint64_t *n)
+{
+    wh_key kk;
+    count_key(&kk, svc);
+    MDB_val k = {kk.len, kk.b};
+    return meta_get_u64(txn, meta, &k, n);
 }
 
 int wh_meta_count_add(MDB_txn *txn, MDB_dbi meta, const char *svc, uint64_t delta)
@@ -217,17 +224,11 @@ int wh_meta_count_add(MDB_txn *txn, MDB_dbi meta, const char *svc, uint64_t delt
 
 int wh_meta_clock_get(MDB_txn *txn, MDB_dbi meta, int64_t *us)
 {
-    MDB_val k = {sizeof CLOCK_KEY - 1, (void *)CLOCK_KEY}, v;
-    int rc = mdb_get(txn, meta, &k, &v);
-    *us = 0;
-    if (rc == MDB_NOTFOUND)
-        return 0;
-    if (rc)
-        return rc;
-    if (v.mv_size != 8)
-        return MDB_CORRUPTED;
-    *us = (int64_t)wh_key_get_be64(v.mv_data);
-    return 0;
+    MDB_val k = {sizeof CLOCK_KEY - 1, (void *)CLOCK_KEY};
+    uint64_t v;
+    int rc = meta_get_u64(txn, meta, &k, &v);
+    *us = (int64_t)v;
+    return rc;
 }
 
 int wh_meta_clock_put(MDB_txn *txn, MDB_dbi meta, int64_t us)

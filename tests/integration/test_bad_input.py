@@ -325,12 +325,14 @@ class BadInput(h.LtTestCase):
         self.assertProblem(r, 404, "not_found")
 
     def test_wrong_method(self):
-        for method, path in (("DELETE", "/v1/agencies"), ("PUT", "/v1/catalog"),
-                             ("POST", "/healthz"), ("DELETE", "/v1/services/stc-thu-ngan-sach"),
-                             ("PATCH", STC)):
+        for method, path, allow in (("DELETE", "/v1/agencies", "POST, GET"),
+                                    ("PUT", "/v1/catalog", "GET"), ("POST", "/healthz", "GET"),
+                                    ("DELETE", "/v1/services/stc-thu-ngan-sach", "GET, PUT"),
+                                    ("PATCH", STC, "POST, GET")):
             with self.subTest(method=method, path=path):
                 r = SRV.request(method, path, token=SRV.admin())
                 self.assertProblem(r, 405, "method_not_allowed")
+                self.assertEqual(r.headers.get("allow"), allow)
 
     def test_bad_query_parameters(self):
         for q in ("?limit=abc", "?limit=-1", "?as_of=yesterday", "?since=2026-13-45T00:00:00Z",
