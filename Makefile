@@ -3,6 +3,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CONFIG ?= examples/lang-son/lienthong.json
+MAKEFLAGS += --no-print-directory
 
 .PHONY: all deps build run test test-fast test-asan bench fuzz clean check-config
 
@@ -15,7 +16,9 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-run: build
+run: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target lienthong
 	@scripts/run-example.sh $(BUILD)/lienthong $(CONFIG)
 
 check-config: build
