@@ -43,6 +43,16 @@ typedef enum wh_kind {
 
 lt_err wh_doc_put(wh_env *env, wh_kind kind, const char *id, const char *json, size_t len,
                   int flags, lt_errinfo *ei);
+/* Several documents in one durable transaction: all are written or none (an approval and the
+ * grant it creates). LT_E_CONFLICT when a WH_NOOVERWRITE id exists. */
+typedef struct wh_doc_write {
+    wh_kind kind;
+    const char *id;
+    const char *json;
+    size_t len;
+    int flags;
+} wh_doc_write;
+lt_err wh_doc_put_many(wh_env *env, const wh_doc_write *w, size_t n, lt_errinfo *ei);
 lt_err wh_doc_get(wh_env *env, wh_kind kind, const char *id, char **json, size_t *len);
 lt_err wh_doc_del(wh_env *env, wh_kind kind, const char *id, lt_errinfo *ei);
 /* Calls cb for each document with id > after (NULL = from the start) in id order, at most

@@ -67,6 +67,40 @@ lt_err wh_doc_put(wh_env *env, wh_kind kind, const char *id, const char *json, s
     return write_txn(env, "document put", do_put, &op, ei);
 }
 
+typedef struct many_op {
+    wh_env *env;
+    const wh_doc_write *w;
+    size_t n;
+    wh_key *keys;
+} many_op;
+
+static int do_many(void *arg, MDB_txn *txn)
+{
+    many_op *op = arg;
+    int rc = 0;
+    for (size_t i = 0; i < op->n && !rc; i++) {
+        MDB_val k = {op->keys[i].len, op->keys[i].b}, v = {op->w[i].len, (void *)op->w[i].json};
+        rc = mdb_put(txn, op->env->docs[op->w[i].kind], &k, &v,
+                     (op->w[i].flags & WH_NOOVERWRITE) ? MDB_NOOVERWRITE : 0);
+    }
+    return rc;
+}
+
+lt_err wh_doc_put_many(wh_env *env, const wh_doc_write *w, size_t n, lt_errinfo *ei)
+{
+    wh_key *keys = calloc(n ? n : 1, sizeof *keys);
+    if (!keys)
+        return lt_fail(ei, LT_E_NOMEM, "document put: out of memory");
+    lt_err err = LT_OK;
+    for (size_t i = 0; i < n && !err; i++)
+        err = doc_key(w[i].kind, w[i].id, &keys[i], ei);
+    many_op op = {env, w, n, keys};
+    if (!err)
+        err = write_txn(env, "document put", do_many, &op, ei);
+    free(keys);
+    return err;
+}
+
 lt_err wh_doc_del(wh_env *env, wh_kind kind, const char *id, lt_errinfo *ei)
 {
     wh_key k;

@@ -143,11 +143,41 @@ static void test_reopen(void)
     wh_testdir_remove(dir);
 }
 
+/* Several documents in one transaction: all or none. */
+static void test_put_many(void)
+{
+    char dir[64];
+    wh_env *env = NULL;
+    lt_errinfo ei = {0};
+    CHECK(wh_testdir_make(dir) == 0);
+    CHECK(wh_open(dir, 0, &env, &ei) == LT_OK);
+    wh_doc_write ok[] = {{WH_REQUESTS, "req-1", "{\"state\":\"approved\"}", 20, 0},
+                         {WH_GRANTS, "g-1", "{\"request\":\"req-1\"}", 19, WH_NOOVERWRITE}};
+    CHECK(wh_doc_put_many(env, ok, 2, &ei) == LT_OK);
+    /* the grant id exists: nothing of the second set is written, the request keeps its state */
+    wh_doc_write clash[] = {{WH_REQUESTS, "req-1", "{\"state\":\"twice\"}", 17, 0},
+                            {WH_GRANTS, "g-1", "{}", 2, WH_NOOVERWRITE}};
+    CHECK(wh_doc_put_many(env, clash, 2, &ei) == LT_E_CONFLICT);
+    char *json = NULL;
+    size_t len = 0;
+    CHECK(wh_doc_get(env, WH_REQUESTS, "req-1", &json, &len) == LT_OK);
+    CHECK(json && len == 20 && memcmp(json, "{\"state\":\"approved\"}", 20) == 0);
+    free(json);
+    CHECK(wh_doc_get(env, WH_GRANTS, "g-1", &json, &len) == LT_OK && len == 19);
+    free(json);
+    wh_doc_write bad[] = {{WH_KIND_COUNT, "x", "{}", 2, 0}};
+    CHECK(wh_doc_put_many(env, bad, 1, &ei) == LT_E_INTERNAL);
+    lt_errinfo_clear(&ei);
+    wh_close(env);
+    wh_testdir_remove(dir);
+}
+
 int main(void)
 {
     LT_RUN(test_roundtrip);
     LT_RUN(test_overwrite_and_delete);
     LT_RUN(test_list);
     LT_RUN(test_reopen);
+    LT_RUN(test_put_many);
     return lt_test_done();
 }
