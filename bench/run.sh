@@ -227,6 +227,26 @@ run_wrk nginx-healthz "$ngx/healthz.json"
 run_wrk lt-healthz "$lt/healthz"
 run_wrk nginx-record "$ngx/record.json" "$here/auth.lua"
 run_wrk lt-record "$record_url" "$here/auth.lua"
+# The same read by a consumer under a grant (issue 3): a registered system of another
+# department, a live grant on all fields but `reporter` (the projection and the
+# restricted_fields list are applied on every answer), no daily quota.
+consumer_org=000.00.15.H32
+[ "$consumer_org" = "$provider" ] && consumer_org=000.00.12.H32
+curl -sS -o /dev/null "${auth[@]}" -H 'Content-Type: application/json' \
+  -d "{\"id\":\"bench-consumer\",\"agency\":\"$consumer_org\",\"name\":\"bench consumer\"}" \
+  "$lt/v1/systems"
+valid_until=$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)
+code=$(curl -sS -o "$work/grant.out" -w '%{http_code}' "${auth[@]}" -H 'Content-Type: application/json' \
+  -d "{\"org\":\"$consumer_org\",\"system\":\"bench-consumer\",\"service\":\"$service\",\"fields\":[\"indicator\",\"area\",\"period\",\"value\",\"status\",\"unit\"],\"valid_until\":\"$valid_until\",\"quota_per_day\":0}" \
+  "$lt/v1/grants")
+[ "$code" = 201 ] || { log "creating the bench grant: HTTP $code: $(head -c 400 "$work/grant.out")"; exit 1; }
+LT_BENCH_CONSUMER_TOKEN=$("$bin" token --config "$cfg" --sub bench-consumer --org "$consumer_org" --roles agency --ttl 3600)
+export LT_BENCH_CONSUMER_TOKEN
+code=$(curl -sS -o "$work/record.consumer" -w '%{http_code}' \
+  -H "Authorization: Bearer $LT_BENCH_CONSUMER_TOKEN" "$record_url")
+grep -q '"restricted_fields":\["reporter"\]' "$work/record.consumer" ||
+  { log "consumer read: HTTP $code: $(head -c 400 "$work/record.consumer")"; exit 1; }
+run_wrk lt-record-grant "$record_url" "$here/auth_consumer.lua"
 # Every read appends an audit entry through one writer thread: how far behind is it now?
 audit_count() { curl -s "${auth[@]}" "$lt/metrics" | awk '/^lienthong_audit_entries /{print $2; exit}'; }
 a0=$(audit_count); t0=$(date +%s.%N); a1=$a0; drained=no
@@ -335,6 +355,7 @@ except ValueError:
     lt_ver = "?"
 settings = read("wrk.settings").strip()
 nh, lh, nr, lr = wrk("nginx-healthz"), wrk("lt-healthz"), wrk("nginx-record"), wrk("lt-record")
+lg = wrk("lt-record-grant")
 hsize = os.path.getsize(os.path.join(work, "healthz.body"))
 rsize = os.path.getsize(os.path.join(work, "record.body"))
 
@@ -342,6 +363,7 @@ def ratio(a, b):
     return None if not a["rps"] or not b["rps"] else a["rps"] / b["rps"]
 
 rh, rr = ratio(lh, nh), ratio(lr, nr)
+rg, rga = ratio(lg, nr), ratio(lg, lr)
 times = read("push.times").split("\n")
 pushes = []
 for i, line in enumerate(times[:2]):
@@ -371,6 +393,9 @@ rows = [
     ("nginx static, %d B (record size)" % rsize, nr, "1.00×" if nr["rps"] else "?", "reference", ""),
     ("lienthong record by key, admin JWT (%d B)" % rsize, lr,
      fx(rr) if rr else "?", "≥ 0.6× nginx", verdict(rr, 0.6, fx)),
+    ("lienthong record by key, consumer under a grant (projection; %.2f× the admin read)"
+     % (rga or 0), lg, fx(rg) if rg else "?", "≥ 0.9× the admin read",
+     verdict(rga, 0.9, fx)),
 ]
 now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 L = []
@@ -398,7 +423,8 @@ for lab, p in zip(labels, pushes):
 L.append("")
 L.append("Record read: `GET /v1/services/%s/records/%s` with `Authorization: Bearer` (bench/auth.lua; "
          "nginx gets the same header). Checks during the run:" % (service, key))
-for label, r in (("nginx (healthz size)", nh), ("lienthong /healthz", lh), ("nginx (record size)", nr), ("lienthong record read", lr)):
+for label, r in (("nginx (healthz size)", nh), ("lienthong /healthz", lh), ("nginx (record size)", nr),
+                 ("lienthong record read", lr), ("lienthong record read under a grant", lg)):
     errs = r["errors"] or "connect 0, read 0, write 0, timeout 0"
     L.append("- %s: %s requests, non-2xx: %d, socket errors: %s, p99 %s" % (
         label, "{:,}".format(r["requests"]) if r["requests"] else "?", r["non2xx"], errs, ms(r["p99"])))

@@ -21,6 +21,8 @@ void lt_buf_reset(lt_buf *b)
 {
     b->len = 0;
     b->err = LT_OK;
+    if (b->data)
+        b->data[0] = '\0';
 }
 
 char *lt_buf_detach(lt_buf *b, size_t *len)

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "gw_int.h"
+#include "rg_sharing.h"
 #include "lt_log.h"
 #include "lt_str.h"
 
@@ -16,6 +17,8 @@ lt_err gw_ctx_open(const lt_config *cfg, gw_ctx **out, lt_errinfo *ei)
     lt_err e = wh_open(cfg->data_dir, cfg->map_size, &c->wh, ei);
     if (!e)
         e = rg_open(c->wh, &c->rg, ei);
+    if (!e)
+        e = rg_set_holidays(c->rg, cfg->holidays, cfg->nholidays);
     if (!e && cfg->bootstrap_dir)
         e = rg_bootstrap(c->rg, cfg->bootstrap_dir, false, ei);
     if (!e)

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "gw_envelope.h"
+#include "gw_int.h"
 #include "lt_str.h"
 
 void gw_env_begin(lt_buf *o, const rg_service *svc)
@@ -21,11 +22,11 @@ void gw_env_begin(lt_buf *o, const rg_service *svc)
     lt_buf_printf(o, ",\"produced_at\":\"%s\"},\"records\":[", ts);
 }
 
-void gw_env_record(lt_buf *o, size_t index, const char *data, size_t len)
+void gw_env_record(lt_buf *o, size_t index, const rg_grant *g, const char *data, size_t len)
 {
     if (index)
         lt_buf_putc(o, ',');
-    lt_buf_append(o, data, len);
+    gw_project(g, data, len, o);
 }
 
 void gw_env_provenance(lt_buf *o, size_t index, const rg_service *svc, const wh_record *rec)
@@ -47,9 +48,12 @@ void gw_env_provenance(lt_buf *o, size_t index, const rg_service *svc, const wh_
                   (unsigned long long)rec->rev);
 }
 
-void gw_env_end(lt_buf *o, const lt_buf *provenance, const char *next_cursor)
+void gw_env_end(lt_buf *o, const rg_grant *g, const ct_contract *c, const lt_buf *provenance,
+                const char *next_cursor)
 {
-    lt_buf_puts(o, "],\"restricted_fields\":[],\"next_cursor\":");
+    lt_buf_puts(o, "],\"restricted_fields\":[");
+    gw_restricted_fields(g, c, o);
+    lt_buf_puts(o, "],\"next_cursor\":");
     if (next_cursor && *next_cursor)
         lt_buf_json_str(o, next_cursor, strlen(next_cursor));
     else

@@ -7,11 +7,15 @@
 
 #include "lt_buf.h"
 #include "rg.h"
+#include "rg_sharing.h"
 #include "wh.h"
 
 void gw_env_begin(lt_buf *o, const rg_service *svc);
-void gw_env_record(lt_buf *o, size_t index, const char *data, size_t len);
+/* Writes one stored record, projected to the fields g grants (all when g is NULL). */
+void gw_env_record(lt_buf *o, size_t index, const rg_grant *g, const char *data, size_t len);
 void gw_env_provenance(lt_buf *o, size_t index, const rg_service *svc, const wh_record *rec);
-void gw_env_end(lt_buf *o, const lt_buf *provenance, const char *next_cursor);
+/* Closes the envelope; restricted_fields lists the contract fields outside g. */
+void gw_env_end(lt_buf *o, const rg_grant *g, const ct_contract *c, const lt_buf *provenance,
+                const char *next_cursor);
 
 #endif

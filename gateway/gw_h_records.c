@@ -83,6 +83,12 @@ static enum MHD_Result param_cb(void *cls, enum MHD_ValueKind kind, const char *
         if (strcmp(*k, key) == 0)
             return MHD_YES;
     const ct_field *f = ct_contract_field(lc->svc->contract, key);
+    if (f && !gw_grant_allows(lc->r->grant, key, strlen(key))) {
+        gw_fail(lc->r, LT_E_FORBIDDEN, "field '%.64s' is outside your grant: it cannot be used "
+                "as a filter", key);
+        lc->bad = true;
+        return MHD_NO;
+    }
     if (!f || !value || lc->nfilters == MAX_FILTERS || !add_filter(lc, f, value)) {
         gw_fail(lc->r, LT_E_BAD_REQUEST, f ? "too many filter values for '%.64s'"
                 : "unknown query parameter '%.64s' (not a field of the contract)", key);
@@ -131,7 +137,7 @@ static int list_cb(void *ctx, const wh_record *rec)
     list_ctx *lc = ctx;
     if (!matches(lc, rec))
         return 1;
-    gw_env_record(&lc->r->out, lc->count, rec->data, rec->data_len);
+    gw_env_record(&lc->r->out, lc->count, lc->r->grant, rec->data, rec->data_len);
     if (lc->provenance)
         gw_env_provenance(&lc->prov, lc->count, lc->svc, rec);
     lc->count++;
@@ -140,7 +146,7 @@ static int list_cb(void *ctx, const wh_record *rec)
 
 static void finish_envelope(gw_req *r, list_ctx *lc, const char *next)
 {
-    gw_env_end(&r->out, lc->provenance ? &lc->prov : NULL, next);
+    gw_env_end(&r->out, r->grant, lc->svc->contract, lc->provenance ? &lc->prov : NULL, next);
     lt_buf_free(&lc->prov);
     r->records = lc->count;
     if (r->out.err) {

@@ -6,6 +6,7 @@
 #include "gw_int.h"
 #include "lt_json.h"
 #include "lt_str.h"
+#include "rg_sharing.h"
 
 static void reply_result(gw_req *r, lt_err e, int status, json_t *out)
 {
@@ -143,14 +144,29 @@ void gw_h_catalog(gw_req *r)
         return;
     }
     if (allowed && strcmp(allowed, "true") == 0 && !gw_is_admin(r)) {
-        /* Until grants exist, a caller may use only its own organisation's services. */
+        /* What the caller may use (X-Road's allowedMethods): its own organisation's services
+         * and those it holds a live grant for. */
+        json_t *granted = NULL;
+        if (rg_grant_services(r->ctx->rg, r->who.org, r->who.sub, lt_now_us(), &granted)) {
+            json_decref(items);
+            gw_fail(r, LT_E_INTERNAL, "cannot read grants");
+            return;
+        }
         size_t i = 0;
         while (i < json_array_size(items)) {
-            if (strcmp(lt_json_str_or(json_array_get(items, i), "agency"), r->who.org) != 0)
-                json_array_remove(items, i);
-            else
+            json_t *it = json_array_get(items, i);
+            bool keep = strcmp(lt_json_str_or(it, "agency"), r->who.org) == 0;
+            size_t j;
+            json_t *g;
+            json_array_foreach(granted, j, g) {
+                keep = keep || strcmp(json_string_value(g), lt_json_str_or(it, "id")) == 0;
+            }
+            if (keep)
                 i++;
+            else
+                json_array_remove(items, i);
         }
+        json_decref(granted);
     }
     gw_reply_list(r, items, NULL);
 }

@@ -129,6 +129,13 @@ static void dispatch(gw_req *r)
     if (need_token && !authenticate(r))
         return;
     unsigned roles = rt->roles ? rt->roles : GW_ROLE_ADMIN;
+    /* A department's token speaks for one registered application of that department. */
+    if (need_token && (r->who.roles & GW_ROLE_AGENCY) && !(r->who.roles & GW_ROLE_ADMIN) &&
+        !rg_system_of(r->ctx->rg, r->who.sub, r->who.org)) {
+        gw_fail(r, LT_E_FORBIDDEN, "system '%.64s' is not a registered system of organisation "
+                "'%s' (POST /v1/systems)", r->who.sub, r->who.org[0] ? r->who.org : "(none)");
+        return;
+    }
     if (need_token && !(r->who.roles & roles)) {
         gw_fail(r, LT_E_FORBIDDEN, "this operation needs one of the roles it allows; the "
                 "token has none of them");
@@ -240,6 +247,8 @@ static void audit_entry(gw_req *r)
     audit_str(&b, "system", r->who.sub);
     audit_str(&b, "service", r->service);
     audit_str(&b, "operation", r->route->op);
+    if (r->object)
+        audit_str(&b, "object", r->object);
     audit_str(&b, "method", r->method);
     lt_buf_printf(&b, ",\"status\":%d,\"bytes_in\":%zu,\"bytes_out\":%zu,\"records\":%zu,"
                   "\"duration_ms\":%.3f", r->status, r->body.len, r->out.len, r->records,

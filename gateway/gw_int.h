@@ -10,6 +10,7 @@
 #include "gw_auth.h"
 #include "lt_arena.h"
 #include "lt_buf.h"
+#include "rg_sharing.h"
 
 #define GW_VERSION "0.1.0"
 #define GW_MEDIA_JSON "application/json"
@@ -69,8 +70,10 @@ struct gw_req {
     lt_buf out;
     int retry_after;
     const char *location;
+    const rg_grant *grant; /* the grant a READ goes through; NULL = full access */
     /* audit */
     const char *service;  /* arena or borrowed static */
+    const char *object;   /* the request or grant id acted on, for the audit entry */
     size_t records;
     int64_t start_us;
     lt_errinfo ei;
@@ -105,9 +108,16 @@ bool gw_is_admin(const gw_req *r);
 /* Media type of the request without parameters, lowercased into the arena ("" if none). */
 const char *gw_content_type(gw_req *r);
 
-/* gw_access.c: the one check every data path passes (grants slot in here). */
+/* gw_access.c: the one check every data path passes. On READ through a grant it sets r->grant
+ * (arena-owned reference) and counts the quota; false after replying 403/429/503. */
 typedef enum gw_op { GW_OP_READ, GW_OP_WRITE, GW_OP_MANAGE } gw_op;
 bool gw_access_service(gw_req *r, const rg_service *svc, gw_op op);
+/* True when g is NULL (full access) or grants field (field[0..len)). */
+bool gw_grant_allows(const rg_grant *g, const char *field, size_t len);
+/* Appends the JSON strings (comma-separated, no brackets) of the contract's fields outside g. */
+void gw_restricted_fields(const rg_grant *g, const ct_contract *c, lt_buf *out);
+/* Appends a stored record's canonical JSON keeping only the fields g allows (all when NULL). */
+void gw_project(const rg_grant *g, const char *data, size_t n, lt_buf *out);
 
 /* gw_metrics.c */
 lt_err gw_metrics_new(gw_metrics **out);
@@ -140,6 +150,18 @@ void gw_h_record_get(gw_req *r);
 void gw_h_quarantine_list(gw_req *r);
 void gw_h_quarantine_retry(gw_req *r);
 void gw_h_indicator_list(gw_req *r);
+void gw_h_system_create(gw_req *r);
+void gw_h_system_list(gw_req *r);
+void gw_h_system_get(gw_req *r);
+void gw_h_request_create(gw_req *r);
+void gw_h_request_list(gw_req *r);
+void gw_h_request_get(gw_req *r);
+void gw_h_request_decide(gw_req *r);
+void gw_h_request_amend(gw_req *r);
+void gw_h_grant_create(gw_req *r);
+void gw_h_grant_list(gw_req *r);
+void gw_h_grant_get(gw_req *r);
+void gw_h_grant_state(gw_req *r);
 void gw_h_indicator_get(gw_req *r);
 
 /* Loads the service named by path segment `seg`; NULL after replying 404. Release with

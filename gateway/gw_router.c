@@ -8,6 +8,7 @@
 #define ANY (GW_ROLE_ADMIN | GW_ROLE_AGENCY | GW_ROLE_NATIONAL | GW_ROLE_IOC)
 #define ADMIN GW_ROLE_ADMIN
 #define ADMIN_AGENCY (GW_ROLE_ADMIN | GW_ROLE_AGENCY)
+#define CONSUMERS (GW_ROLE_AGENCY | GW_ROLE_NATIONAL | GW_ROLE_IOC)
 
 static const gw_route routes[] = {
     {"GET", "/healthz", gw_h_healthz, 0, GW_PUBLIC, "healthz"},
@@ -36,6 +37,23 @@ static const gw_route routes[] = {
      "quarantine.list"},
     {"POST", "/v1/services/{}/quarantine/{}/retry", gw_h_quarantine_retry, ADMIN_AGENCY,
      GW_AUDIT, "quarantine.retry"},
+    {"POST", "/v1/systems", gw_h_system_create, ADMIN_AGENCY, GW_AUDIT, "systems.create"},
+    {"GET", "/v1/systems", gw_h_system_list, ANY, GW_AUDIT, "systems.list"},
+    {"GET", "/v1/systems/{}", gw_h_system_get, ANY, GW_AUDIT, "systems.get"},
+    {"POST", "/v1/services/{}/requests", gw_h_request_create, CONSUMERS, GW_AUDIT,
+     "requests.create"},
+    {"GET", "/v1/requests", gw_h_request_list, ANY, GW_AUDIT, "requests.list"},
+    {"GET", "/v1/requests/{}", gw_h_request_get, ANY, GW_AUDIT, "requests.get"},
+    {"POST", "/v1/requests/{}/decision", gw_h_request_decide, ANY, GW_AUDIT,
+     "requests.decision"},
+    {"POST", "/v1/requests/{}/amend", gw_h_request_amend, ANY, GW_AUDIT, "requests.amend"},
+    {"POST", "/v1/grants", gw_h_grant_create, ADMIN, GW_AUDIT, "grants.create"},
+    {"GET", "/v1/grants", gw_h_grant_list, ANY, GW_AUDIT, "grants.list"},
+    {"GET", "/v1/grants/{}", gw_h_grant_get, ANY, GW_AUDIT, "grants.get"},
+    {"POST", "/v1/grants/{}/suspend", gw_h_grant_state, ADMIN_AGENCY, GW_AUDIT,
+     "grants.suspend"},
+    {"POST", "/v1/grants/{}/resume", gw_h_grant_state, ADMIN_AGENCY, GW_AUDIT, "grants.resume"},
+    {"POST", "/v1/grants/{}/revoke", gw_h_grant_state, ADMIN_AGENCY, GW_AUDIT, "grants.revoke"},
     {"GET", "/v1/indicators", gw_h_indicator_list, ANY, GW_AUDIT, "indicators.list"},
     {"GET", "/v1/indicators/{}", gw_h_indicator_get, ANY, GW_AUDIT, "indicators.get"},
 };

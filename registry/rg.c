@@ -245,11 +245,19 @@ lt_err rg_open(wh_env *env, rg_registry **out, lt_errinfo *ei)
         free(rg);
         return lt_fail(ei, LT_E_INTERNAL, "cannot create the registry mutex");
     }
+    if (pthread_mutex_init(&rg->quota_mu, NULL)) {
+        pthread_mutex_destroy(&rg->write_mu);
+        pthread_rwlock_destroy(&rg->lock);
+        free(rg);
+        return lt_fail(ei, LT_E_INTERNAL, "cannot create the quota mutex");
+    }
     lt_err e = load_codelists(rg, ei);
     if (!e)
         e = load_contracts(rg, ei);
     if (!e)
         e = load_services(rg, ei);
+    if (!e)
+        e = rg_sharing_load(rg, ei);
     if (e) {
         lt_log(LT_LOG_ERROR, "registry load failed: %s", ei ? ei->detail : lt_strerror(e));
         rg_close(rg);
@@ -268,9 +276,11 @@ void rg_close(rg_registry *rg)
 {
     if (!rg)
         return;
+    rg_sharing_free(rg);
     rg_map_free(&rg->services, rg_service_unref);
     rg_map_free(&rg->contracts, contract_free_v);
     rg_map_free(&rg->codelists, rg_codeset_free);
+    pthread_mutex_destroy(&rg->quota_mu);
     pthread_mutex_destroy(&rg->write_mu);
     pthread_rwlock_destroy(&rg->lock);
     free(rg);

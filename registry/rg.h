@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "ad_mapping.h"
 #include "ct_contract.h"
@@ -34,7 +35,10 @@ typedef struct rg_service {
     const ct_contract *contract; /* borrowed from the registry */
     ad_mapping *mapping;         /* owned by the snapshot; NULL = identity */
     json_t *def;                 /* stored document: definition + status, status_reason,
-                                    created_at, updated_at (owned) */
+                                    created_at, updated_at, maintenance? (owned) */
+    /* Planned maintenance window (Decree 47 Art. 43), from def.maintenance: data paths answer
+     * 503 while maint_from_us <= now < maint_until_us. 0 = none. */
+    int64_t maint_from_us, maint_until_us;
     int refs;                    /* internal: atomic reference count */
 } rg_service;
 
@@ -42,7 +46,8 @@ typedef struct rg_service {
 lt_err rg_open(wh_env *env, rg_registry **out, lt_errinfo *ei);
 void rg_close(rg_registry *rg);
 
-/* Loads dir/agencies.json (array of agencies), dir/codelists/ *.json, dir/contracts/ *.json,
+/* Loads dir/agencies.json (array of agencies), dir/systems.json (array of systems {id,
+ * agency, name, description?}, rg_sharing.h), dir/codelists/ *.json, dir/contracts/ *.json,
  * dir/services/ *.json (each one definition; a service file may carry "status": "published")
  * and dir/indicators.json (array; stored as documents of kind WH_INDICATORS by code) — each
  * item only when its id is absent from the warehouse (never overwrites API changes).
@@ -86,7 +91,12 @@ lt_err rg_service_create(rg_registry *rg, const json_t *body, bool allow_status,
                          lt_errinfo *ei);
 lt_err rg_service_update(rg_registry *rg, const char *id, const json_t *body, json_t **out,
                          lt_errinfo *ei);
-/* body {status: published|suspended|retired, reason?, effective_at?}. */
+/* body {status: published|suspended|retired, reason?, effective_at?}, or a planned
+ * maintenance window of a published service (Decree 47 Art. 43): {status: "maintenance",
+ * effective_at, until, reason}, effective_at no earlier than 00:00 Vietnam time of the 8th
+ * working day after today (rg_sharing.h calendar), until > effective_at. It is stored as
+ * "maintenance": {from, until, reason, announced_at} and the status stays published;
+ * {status: "published"} on a published service clears the window; retiring drops it. */
 lt_err rg_service_set_status(rg_registry *rg, const char *id, const json_t *body, json_t **out,
                              lt_errinfo *ei);
 lt_err rg_service_get(rg_registry *rg, const char *id, rg_service **out);

@@ -1,5 +1,5 @@
 /* rg_bootstrap — loading a bootstrap folder (API.md §2 bootstrap.dir) in dependency order:
- * agencies.json, codelists/, contracts/, services/, indicators.json.
+ * agencies.json, systems.json, codelists/, contracts/, services/, indicators.json.
  *
  * Two passes: the first validates every item against the files themselves (overlays in the
  * view: an item may refer to one defined earlier in the files, or already in the registry)
@@ -18,11 +18,13 @@
 #include "lt_json.h"
 #include "lt_log.h"
 #include "rg_int.h"
+#include "rg_sharing.h"
 
 typedef struct bs {
     rg_registry *rg; /* NULL: check the folder alone */
     bool store;      /* second pass */
-    rg_map agencies, codelists, contracts, services, indicators; /* first pass: ids seen */
+    rg_map agencies, systems, codelists, contracts, services, indicators; /* first pass:
+                                                                             ids seen */
     rg_view view;
     size_t created, present;
 } bs;
@@ -272,6 +274,20 @@ static lt_err agency_item(bs *b, const json_t *item, lt_errinfo *ei)
     return created(b, e, out);
 }
 
+static lt_err system_item(bs *b, const json_t *item, lt_errinfo *ei)
+{
+    const char *id = lt_json_str(item, "id");
+    json_t *out = NULL;
+    if (!b->store) {
+        lt_err e = rg_system_check(&b->view, item, ei);
+        return e ? e : seen(&b->systems, "system", "id", id, ei);
+    }
+    if (rg_system_exists(b->rg, id))
+        return b->present++, LT_OK;
+    lt_err e = rg_system_create(b->rg, item, &out, ei);
+    return created(b, e, out);
+}
+
 static lt_err codelist_item(bs *b, const json_t *item, lt_errinfo *ei)
 {
     const char *id = lt_json_str(item, "id");
@@ -392,6 +408,9 @@ static lt_err run_all(bs *b, const char *dir, lt_errinfo *ei)
     char path[4096];
     snprintf(path, sizeof path, "%s/agencies.json", dir);
     lt_err e = run_file(b, path, true, agency_item, ei);
+    snprintf(path, sizeof path, "%s/systems.json", dir);
+    if (!e)
+        e = run_file(b, path, true, system_item, ei);
     if (!e)
         e = run_dir(b, dir, "codelists", codelist_item, ei);
     if (!e)
@@ -420,6 +439,7 @@ static lt_err bootstrap(rg_registry *rg, const char *dir, bool dry_run, lt_errin
                    b.created, b.present);
     }
     rg_map_free(&b.agencies, NULL);
+    rg_map_free(&b.systems, NULL);
     rg_map_free(&b.codelists, NULL);
     rg_map_free(&b.contracts, contract_free_v);
     rg_map_free(&b.services, NULL);

@@ -39,6 +39,16 @@ struct rg_registry {
     rg_map codelists; /* id -> rg_map * (set of codes) */
     rg_map contracts; /* ref -> ct_contract * (immutable until rg_close) */
     rg_map services;  /* id -> rg_service * (the cache holds one reference) */
+    /* Sharing (rg_sharing.h), also under `lock`: */
+    rg_map systems;      /* system id -> owning agency code (char *, owned) */
+    rg_map grants;       /* grant id -> rg_gsnap * (the cache holds one reference) */
+    rg_map grant_triple; /* "service\x1forg\x1fsystem" -> rg_idlist * of grant ids */
+    rg_map grant_holder; /* "org\x1fsystem" -> rg_idlist * of grant ids */
+    int64_t *holidays;   /* days since epoch, sorted (owned) */
+    size_t nholidays;
+    /* Daily quota counters: in memory only, under their own mutex (hot path, tiny section). */
+    pthread_mutex_t quota_mu;
+    rg_map quota;        /* grant id -> rg_quota * (owned) */
 };
 
 typedef struct rg_view {
@@ -70,6 +80,10 @@ lt_err rg_service_check(const rg_view *v, const json_t *def, bool allow_status,
 lt_err rg_indicator_check(const json_t *ind, lt_errinfo *ei);
 
 /* ---- services ---- */
+/* Stores doc and publishes it as the cached snapshot (steals doc and m); *out receives a copy.
+ * Caller holds write_mu. */
+lt_err rg_service_store_publish(rg_registry *rg, json_t *doc, const ct_contract *c,
+                                ad_mapping *m, int flags, json_t **out, lt_errinfo *ei);
 /* Loads one stored service document (steals doc) into the cache; used by rg_open. */
 lt_err rg_service_load(rg_registry *rg, json_t *doc, lt_errinfo *ei);
 void rg_service_unref(void *s); /* rg_service_release for rg_map_free */
@@ -94,5 +108,14 @@ bool rg_is_lower_id(int c);   /* [a-z0-9._-] */
 lt_err rg_load_all(rg_registry *rg, wh_kind kind, json_t **items, lt_errinfo *ei);
 /* Membership test with the lock already held (read). */
 bool rg_codelist_has_locked(rg_registry *rg, const char *id);
+
+/* ---- sharing (rg_share_int.h has the rest) ---- */
+/* Loads the stored systems and grants into the caches (rg_open). */
+lt_err rg_sharing_load(rg_registry *rg, lt_errinfo *ei);
+/* Frees the sharing caches and the calendar (rg_close). */
+void rg_sharing_free(rg_registry *rg);
+/* Validates a system document {id, agency, name, description?} against the view. */
+lt_err rg_system_check(const rg_view *v, const json_t *body, lt_errinfo *ei);
+bool rg_system_exists(rg_registry *rg, const char *id);
 
 #endif

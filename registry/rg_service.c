@@ -6,6 +6,7 @@
 #include "lt_json.h"
 #include "lt_limits.h"
 #include "lt_log.h"
+#include "lt_str.h"
 #include "rg_int.h"
 
 static bool one_of(const char *s, const char *const *list)
@@ -215,6 +216,11 @@ rg_service *rg_snapshot_new(json_t *doc, const ct_contract *c, ad_mapping *m)
     s->format = lt_json_str(src, "format");
     s->mode = lt_json_str(src, "mode");
     s->auto_approve = json_is_true(json_object_get(doc, "auto_approve"));
+    json_t *maint = json_object_get(doc, "maintenance");
+    const char *from = lt_json_str(maint, "from"), *until = lt_json_str(maint, "until");
+    if (from && until && (lt_time_parse(from, strlen(from), &s->maint_from_us) ||
+                          lt_time_parse(until, strlen(until), &s->maint_until_us)))
+        s->maint_from_us = s->maint_until_us = 0; /* stored by us: only a damaged doc */
     s->contract = c;
     s->mapping = m;
     s->refs = 1;
@@ -263,7 +269,7 @@ lt_err rg_service_publish(rg_registry *rg, rg_service *s, lt_errinfo *ei)
 
 /* Keys the registry adds to a stored definition (never part of what a client sends). */
 const char *const rg_service_meta_keys[] = {"status_reason", "status_effective_at",
-                                            "created_at", "updated_at", NULL};
+                                            "created_at", "updated_at", "maintenance", NULL};
 
 lt_err rg_service_load(rg_registry *rg, json_t *doc, lt_errinfo *ei)
 {

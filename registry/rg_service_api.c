@@ -1,6 +1,6 @@
-/* rg_service_api — creating, updating and changing the status of services. Every operation
- * runs under write_mu: read the current snapshot, write the warehouse, publish a new snapshot.
- */
+/* rg_service_api — creating and updating services (status changes and maintenance windows
+ * are in rg_service_status.c). Every operation runs under write_mu: read the current
+ * snapshot, write the warehouse, publish a new snapshot. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,9 +8,8 @@
 #include "lt_str.h"
 #include "rg_int.h"
 
-/* Stores doc and publishes it as the cached snapshot (steals doc and m). Caller holds
- * write_mu. *out gets a copy so that callers can never mutate a shared snapshot. */
-static lt_err store_and_publish(rg_registry *rg, json_t *doc, const ct_contract *c,
+/* *out receives a copy so that callers can never mutate a shared snapshot. */
+lt_err rg_service_store_publish(rg_registry *rg, json_t *doc, const ct_contract *c,
                                 ad_mapping *m, int flags, json_t **out, lt_errinfo *ei)
 {
     const char *id = lt_json_str(doc, "id");
@@ -62,7 +61,7 @@ lt_err rg_service_create(rg_registry *rg, const json_t *body, bool allow_status,
     json_object_set_new(doc, "created_at", json_string(now));
     json_object_set_new(doc, "updated_at", json_string(now));
     pthread_mutex_lock(&rg->write_mu);
-    e = store_and_publish(rg, doc, c, m, WH_NOOVERWRITE, out, ei);
+    e = rg_service_store_publish(rg, doc, c, m, WH_NOOVERWRITE, out, ei);
     pthread_mutex_unlock(&rg->write_mu);
     return e;
 }
@@ -106,7 +105,7 @@ static lt_err update_locked(rg_registry *rg, const rg_service *cur, const json_t
                             json_t **out, lt_errinfo *ei)
 {
     static const char *const kept[] = {"status", "status_reason", "status_effective_at",
-                                       "created_at", NULL};
+                                       "created_at", "maintenance", NULL};
     rg_view v = {rg, NULL, NULL, NULL};
     const ct_contract *c = NULL;
     ad_mapping *m = NULL;
@@ -127,7 +126,7 @@ static lt_err update_locked(rg_registry *rg, const rg_service *cur, const json_t
     if (!lt_json_str(doc, "sharing"))
         json_object_set_new(doc, "sharing", json_string("default"));
     json_object_set_new(doc, "updated_at", json_string(now));
-    return store_and_publish(rg, doc, c, m, 0, out, ei);
+    return rg_service_store_publish(rg, doc, c, m, 0, out, ei);
 }
 
 lt_err rg_service_update(rg_registry *rg, const char *id, const json_t *body, json_t **out,
@@ -143,94 +142,6 @@ lt_err rg_service_update(rg_registry *rg, const char *id, const json_t *body, js
         lt_fail(ei, e, "service '%.128s' not found", id);
     else
         e = update_locked(rg, cur, body, out, ei);
-    pthread_mutex_unlock(&rg->write_mu);
-    rg_service_release(cur);
-    return e;
-}
-
-/* ---- status ---- */
-
-static bool transition_ok(const char *from, const char *to)
-{
-    static const struct { const char *from, *to; } allowed[] = {
-        {"draft", "published"},     {"published", "suspended"}, {"suspended", "published"},
-        {"draft", "retired"},       {"published", "retired"},   {"suspended", "retired"},
-    };
-    for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
-        if (strcmp(allowed[i].from, from) == 0 && strcmp(allowed[i].to, to) == 0)
-            return true;
-    return false;
-}
-
-static lt_err parse_status(const json_t *body, const char **to, char when[32], lt_errinfo *ei)
-{
-    static const char *const keys[] = {"status", "reason", "effective_at", NULL};
-    static const char *const targets[] = {"published", "suspended", "retired", NULL};
-    lt_err e = lt_json_check_keys(body, keys, "status", ei);
-    if (!e)
-        e = lt_json_req_str(body, "status", "status", to, ei);
-    bool known = false;
-    for (const char *const *t = targets; !e && *t; t++)
-        known = known || strcmp(*t, *to) == 0;
-    if (!e && !known)
-        e = lt_fail(ei, LT_E_INVALID, "status.status: '%.32s' is not published, suspended or "
-                    "retired", *to);
-    json_t *reason = json_object_get(body, "reason");
-    if (!e && reason && !json_is_null(reason) && !json_is_string(reason))
-        e = lt_fail(ei, LT_E_INVALID, "status.reason: must be a string");
-    if (e)
-        return e;
-    const char *at = lt_json_str(body, "effective_at");
-    int64_t us = lt_now_us();
-    if (json_object_get(body, "effective_at") && (!at || lt_time_parse(at, strlen(at), &us)))
-        return lt_fail(ei, LT_E_INVALID, "status.effective_at: must be an RFC 3339 date-time");
-    lt_time_format(us, us % 1000000 != 0, when);
-    return LT_OK;
-}
-
-static lt_err status_locked(rg_registry *rg, const rg_service *cur, const json_t *body,
-                            json_t **out, lt_errinfo *ei)
-{
-    const char *to = NULL;
-    char when[32], now[32];
-    lt_err e = parse_status(body, &to, when, ei);
-    if (e)
-        return e;
-    if (!transition_ok(cur->status, to))
-        return lt_fail(ei, LT_E_CONFLICT, "service '%s' cannot go from %s to %s%s", cur->id,
-                       cur->status, to,
-                       strcmp(cur->status, "retired") == 0 ? " (retired is final)" : "");
-    json_t *doc = json_deep_copy(cur->def);
-    if (!doc)
-        return lt_fail(ei, LT_E_NOMEM, "out of memory");
-    ad_mapping *m = NULL;
-    json_t *mapping = json_object_get(doc, "mapping");
-    /* Each snapshot owns its mapping: compile the unchanged one again for the new one. */
-    if (mapping && !json_is_null(mapping) &&
-        (e = ad_mapping_compile(mapping, cur->format, &m, ei))) {
-        json_decref(doc);
-        return e;
-    }
-    rg_now(now);
-    json_object_set_new(doc, "status", json_string(to));
-    json_t *reason = json_object_get(body, "reason");
-    json_object_set(doc, "status_reason", reason ? reason : json_null());
-    json_object_set_new(doc, "status_effective_at", json_string(when));
-    json_object_set_new(doc, "updated_at", json_string(now));
-    return store_and_publish(rg, doc, cur->contract, m, 0, out, ei);
-}
-
-lt_err rg_service_set_status(rg_registry *rg, const char *id, const json_t *body, json_t **out,
-                             lt_errinfo *ei)
-{
-    rg_service *cur = NULL;
-    *out = NULL;
-    pthread_mutex_lock(&rg->write_mu);
-    lt_err e = rg_service_get(rg, id, &cur);
-    if (e)
-        lt_fail(ei, e, "service '%.128s' not found", id);
-    else
-        e = status_locked(rg, cur, body, out, ei);
     pthread_mutex_unlock(&rg->write_mu);
     rg_service_release(cur);
     return e;

@@ -9,9 +9,16 @@ A Server copies examples/lang-son into a temporary folder, writes its own config
 on a free port, data_dir "data", bootstrap.dir pointing at the copy, the example's HS256 key plus
 a fresh RS256 key pair made with openssl), starts `serve` with its output in serve.log, and
 waits for /healthz. Every test file ends with main(), which prints `N passed, N failed`.
+
+Agency callers: the `sub` of an `agency` token must be a registered system of its `org` (API.md
+§5, issue 3). Server.agency(org, sub) uses the org's first system of examples/lang-son/
+systems.json when no sub is given, and registers any other sub through POST /v1/systems (as the
+operator) before minting its token.
 """
 
 import base64
+import calendar
+import datetime
 import hashlib
 import hmac
 import http.client
@@ -55,6 +62,27 @@ def example_path(*parts):
 def load_example(*parts):
     with open(example_path(*parts), encoding="utf-8") as f:
         return json.load(f)
+
+
+def bootstrap_systems():
+    """The systems of examples/lang-son/systems.json as a list of documents ([] without it)."""
+    path = example_path("systems.json")
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
+    if isinstance(doc, dict):
+        doc = doc.get("items") or doc.get("systems") or []
+    return [d for d in doc if isinstance(d, dict) and "id" in d and "agency" in d]
+
+
+def default_system(org):
+    """The system id used for an org's agency tokens: its first bootstrap system, else a
+    harness-made id (registered through the API on first use)."""
+    for d in bootstrap_systems():
+        if d["agency"] == org:
+            return d["id"]
+    return "sys-" + org.lower()
 
 
 def free_port():
@@ -168,6 +196,7 @@ class Server:
         self.expected_exit = False  # True once we stopped or killed it on purpose
         self.port = None
         self._tokens = {}
+        self._systems = set()  # (org, sub) known to be registered
         self._make_rsa_keys()
 
     # -- set-up ---------------------------------------------------------------------------
@@ -364,8 +393,30 @@ class Server:
     def admin(self):
         return self.token()
 
-    def agency(self, org, sub=None):
-        return self.token(sub=sub or ("sys-" + org), org=org, roles="agency")
+    def agency(self, org, sub=None, roles="agency"):
+        """A token of an agency's system; the system is registered first when needed."""
+        sub = sub or default_system(org)
+        self.ensure_system(org, sub)
+        return self.token(sub=sub, org=org, roles=roles)
+
+    def ensure_system(self, org, sub, name=None):
+        """Registers system sub of agency org through POST /v1/systems (as the operator) unless
+        the bootstrap or an earlier call did. A gateway without the systems endpoint (404)
+        needs no registration."""
+        if (org, sub) in self._systems:
+            return
+        if any(d["id"] == sub and d["agency"] == org for d in bootstrap_systems()):
+            self._systems.add((org, sub))
+            return
+        r = self.post("/v1/systems", {"id": sub, "agency": org,
+                                      "name": name or ("Hệ thống " + sub)}, token=self.admin())
+        if r.status == 409:
+            g = self.get("/v1/systems/" + urllib.parse.quote(sub, safe=""), token=self.admin())
+            if g.status != 200 or not isinstance(g.json, dict) or g.json.get("agency") != org:
+                raise AssertionError("system %s exists but not for agency %s: %r" % (sub, org, g))
+        elif r.status not in (201, 404):
+            raise AssertionError("registering system %s of %s: %r" % (sub, org, r))
+        self._systems.add((org, sub))
 
     def cli(self, command, *args, timeout=60):
         """Runs `lienthong COMMAND --config <this config> ARGS`; returns CompletedProcess."""
@@ -463,6 +514,121 @@ def problem_text(body):
         return ""
     return str(body.get("detail", "")) + " " + json.dumps(body.get("errors", []),
                                                           ensure_ascii=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sharing (API.md §6): requests, agreements, grants and the working-day calendar
+
+AGREEMENT_ITEMS = ("parties", "data", "place", "duration", "method", "processing", "conditions",
+                   "protection", "security", "storage", "deletion", "other")
+CONTRACT_FIELDS = ("indicator", "area", "period", "value", "status", "unit", "reporter")
+VN_OFFSET_S = 7 * 3600  # Vietnam time, UTC+7, no daylight saving
+
+
+def agreement(**override):
+    """A complete 12-item agreement of Decree 47/2020 Art. 38."""
+    a = {"parties": "Thống kê tỉnh Lạng Sơn (bên cung cấp) và Sở Y tế tỉnh Lạng Sơn (bên khai thác)",
+         "data": "Chỉ tiêu kinh tế - xã hội chủ yếu: mã chỉ tiêu, địa bàn, kỳ, giá trị",
+         "place": "Trung tâm dữ liệu Sở Y tế, 12 Lê Lợi, TP. Lạng Sơn",
+         "duration": "Từ ngày ký đến hết 31/12/2027",
+         "method": "Khai thác qua nền tảng LGSP tỉnh (lienthong), REST/JSON",
+         "processing": "Chỉ dùng để lập báo cáo y tế định kỳ; không chuyển cho bên thứ ba",
+         "conditions": "Tối đa 1.000 lượt truy vấn mỗi ngày",
+         "protection": "Không công bố số liệu chưa chính thức",
+         "security": "Tài khoản định danh, xác thực bằng JWT; nhật ký truy cập",
+         "storage": "Lưu tối đa 24 tháng, kể cả dữ liệu dẫn xuất",
+         "deletion": "Xóa trong 30 ngày sau khi hết hạn thỏa thuận",
+         "other": "Hai bên thông báo cho nhau khi có sự cố trong 1 ngày làm việc"}
+    a.update(override)
+    return {k: v for k, v in a.items() if v is not None}
+
+
+def request_body(system, fields=("indicator", "area", "period", "value"), days=180, **extra):
+    """A default-sharing request (Art. 35.2 fields), valid for `days` days."""
+    b = {"system": system, "purpose": "Báo cáo tình hình kinh tế - xã hội phục vụ ngành y tế",
+         "usage": "Tổng hợp số liệu cho báo cáo tháng của Sở", "fields": list(fields),
+         "record_estimate": 500, "frequency": "monthly",
+         "valid_until": rfc3339(time.time() + days * 86400)}
+    b.update(extra)
+    return {k: v for k, v in b.items() if v is not None}
+
+
+def grant_body(org, system, service, fields=("indicator", "area", "period", "value"),
+               valid_until=None, quota_per_day=0):
+    return {"org": org, "system": system, "service": service, "fields": list(fields),
+            "valid_until": valid_until or rfc3339(time.time() + 180 * 86400),
+            "quota_per_day": quota_per_day}
+
+
+def sharing_service(srv, new_id, base="cts-chi-tieu-kte-xh", sharing="default",
+                    auto_approve=False, agency=None):
+    """A published copy of an example service with its own sharing mode and auto_approve."""
+    d = service_definition(base, new_id)
+    d["sharing"] = sharing
+    d["auto_approve"] = auto_approve
+    if agency:
+        d["agency"] = agency
+    tok = srv.admin()
+    r = srv.post("/v1/services", d, token=tok)
+    if r.status != 201:
+        raise AssertionError("creating service %s: %r" % (new_id, r))
+    r = srv.post("/v1/services/%s/status" % new_id,
+                 {"status": "published", "reason": "integration test"}, token=tok)
+    if r.status != 200:
+        raise AssertionError("publishing service %s: %r" % (new_id, r))
+    return new_id
+
+
+def list_all(srv, path, token, max_pages=200):
+    """Every item of a {items, next_cursor} list, following the cursor."""
+    items = []
+    sep = "&" if "?" in path else "?"
+    url = path
+    for _ in range(max_pages):
+        r = srv.get(url, token=token)
+        if r.status != 200:
+            raise AssertionError("GET %s: %r" % (url, r))
+        items += r.json["items"]
+        cur = r.json.get("next_cursor")
+        if not cur:
+            return items
+        url = path + sep + urllib.parse.urlencode({"cursor": cur})
+    raise AssertionError("paging of %s did not end" % path)
+
+
+def parse_time(text):
+    """Seconds since the epoch of an RFC 3339 time (fractions and offsets allowed)."""
+    m = re.match(r"^(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(\.\d+)?([Zz]|[+-]\d\d:\d\d)$",
+                 text or "")
+    if not m:
+        raise AssertionError("not an RFC 3339 time: %r" % (text,))
+    y, mo, d, hh, mi, ss = (int(m.group(i)) for i in range(1, 7))
+    t = calendar.timegm((y, mo, d, hh, mi, ss, 0, 0, 0)) + float(m.group(7) or 0)
+    tz = m.group(8)
+    if tz not in ("Z", "z"):
+        sign = 1 if tz[0] == "+" else -1
+        t -= sign * (int(tz[1:3]) * 3600 + int(tz[4:6]) * 60)
+    return t
+
+
+def working_days_after(start_s, n, holidays):
+    """End (23:59:59.999999 Vietnam time, as epoch seconds) of the n-th working day after the
+    Vietnam day of start_s; weekends and holidays ("YYYY-MM-DD") are not working days."""
+    hol = set(holidays)
+    day = datetime.datetime.fromtimestamp(start_s + VN_OFFSET_S, datetime.timezone.utc).date()
+    while n > 0:
+        day += datetime.timedelta(days=1)
+        if day.weekday() < 5 and day.isoformat() not in hol:
+            n -= 1
+    end_vn = calendar.timegm((day.year, day.month, day.day, 23, 59, 59, 0, 0, 0))
+    return end_vn - VN_OFFSET_S + 0.999999
+
+
+def seconds_to_vn_midnight(now_s=None):
+    """Seconds from now until the next Vietnam midnight."""
+    now_s = time.time() if now_s is None else now_s
+    vn = now_s + VN_OFFSET_S
+    return 86400 - (vn % 86400)
 
 
 class LtTestCase(unittest.TestCase):

@@ -309,7 +309,7 @@ class BadInput(h.LtTestCase):
         self.assertProblem(SRV.get("/v1/services/stc-thu-ngan-sach/quarantine", token=tok), 403,
                            "forbidden")
         # an agency token claiming admin-like org but without the role stays an agency
-        tok = SRV.token(sub="sys-x", org=h.OPERATOR_ORG, roles="agency")
+        tok = SRV.agency(h.OPERATOR_ORG, sub="sys-x")
         self.assertProblem(SRV.get(STC, token=tok), 403, "forbidden")
 
     def test_owner_reads_200(self):

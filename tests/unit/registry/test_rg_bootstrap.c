@@ -1,10 +1,15 @@
 /* Registry bootstrap: loading a folder into an empty warehouse, never overwriting API changes,
  * dry runs that store nothing, and errors that carry FILE:LINE:COL. */
 #include "rg_fixture.h"
+#include "rg_sharing.h"
 
 #define AGENCIES_OK                                                                        \
     "[\n{\"code\": \"000.00.00.H32\", \"name\": \"UBND\"},\n"                               \
     "{\"code\": \"000.00.15.H32\", \"name\": \"STC\", \"parent\": \"000.00.00.H32\"}\n]\n"
+#define SYSTEMS_OK                                                                         \
+    "[\n{\"id\": \"stc-app\", \"agency\": \"000.00.15.H32\", \"name\": \"Ngân sách\"},\n"   \
+    "{\"id\": \"ubnd-app\", \"agency\": \"000.00.00.H32\", \"name\": \"Điều hành\", "         \
+    "\"description\": \"Báo cáo\"}\n]\n"
 #define INDICATORS_OK                                                                      \
     "[\n{\"code\": \"THU_NSNN\", \"name\": \"Thu\", \"unit\": \"tỷ đồng\", \"direction\": " \
     "\"up\", \"aggregation\": \"sum\", \"agency\": \"000.00.15.H32\", \"targets\": []}\n]\n"
@@ -32,6 +37,7 @@ static void make_folder(char dir[64])
         CHECK(mkdir(path, 0700) == 0);
     }
     write_file(dir, "agencies.json", AGENCIES_OK);
+    write_file(dir, "systems.json", SYSTEMS_OK);
     write_file(dir, "codelists/areas.json", CL_AREAS);
     write_file(dir, "codelists/indicators.json", CL_INDICATORS);
     write_file(dir, "contracts/io.json", CONTRACT_IO);
@@ -66,14 +72,14 @@ static void test_bootstrap_load_and_keep(void)
     /* Dry run: everything validates, nothing is stored. */
     CHECK_MSG(rg_bootstrap(f.rg, dir, true, &ei) == LT_OK, "%s", ei.detail);
     static const wh_kind kinds[] = {WH_AGENCIES, WH_CODELISTS, WH_CONTRACTS, WH_SERVICES,
-                                    WH_INDICATORS};
-    for (size_t i = 0; i < 5; i++)
+                                    WH_INDICATORS, WH_SYSTEMS};
+    for (size_t i = 0; i < 6; i++)
         CHECK_MSG(count(f.rg, kinds[i]) == 0, "kind %d stored by a dry run", (int)kinds[i]);
     CHECK(!rg_code_exists(f.rg, "areas", "20"));
     /* The real thing. */
     CHECK_MSG(rg_bootstrap(f.rg, dir, false, &ei) == LT_OK, "%s", ei.detail);
-    static const size_t want[] = {2, 2, 1, 1, 1};
-    for (size_t i = 0; i < 5; i++)
+    static const size_t want[] = {2, 2, 1, 1, 1, 2};
+    for (size_t i = 0; i < 6; i++)
         CHECK_MSG(count(f.rg, kinds[i]) == want[i], "kind %d", (int)kinds[i]);
     CHECK(rg_code_exists(f.rg, "areas", "20101"));
     rg_service *s = NULL;
@@ -113,6 +119,8 @@ static void test_bootstrap_load_and_keep(void)
         CHECK(!rg_code_exists(f.rg, "areas", "20"));
         CHECK(rg_code_exists(f.rg, "areas", "01"));
         CHECK(rg_agency_exists(f.rg, "000.00.31.H32"));
+        CHECK(rg_system_of(f.rg, "stc-app", "000.00.15.H32"));
+        CHECK(count(f.rg, WH_SYSTEMS) == 2);
         CHECK(fx_reopen(&f) == LT_OK);
     }
     CHECK(rg_bootstrap(f.rg, "/nonexistent/rg-boot", false, &ei) == LT_E_CONFIG);
@@ -150,6 +158,21 @@ static const struct {
      "agencies.json:2:", ""},
     {"agencies.json", "{\"code\": \"000.00.00.H32\"}", "agencies.json:1:1: ",
      "must be an array"},
+    {"systems.json",
+     "[\n{\"id\": \"stc-app\", \"agency\": \"000.00.15.H32\", \"name\": \"A\"},\n"
+     "{\"id\": \"x-app\", \"agency\": \"000.00.99.H32\", \"name\": \"X\"}\n]\n",
+     "systems.json:3:17: ", "system.agency"},
+    {"systems.json",
+     "[\n{\"id\": \"stc-app\", \"agency\": \"000.00.15.H32\", \"name\": \"A\"},\n"
+     "{\"id\": \"stc-app\", \"agency\": \"000.00.00.H32\", \"name\": \"B\"}\n]\n",
+     "systems.json:3:2: ", "appears twice"},
+    {"systems.json",
+     "[\n{\"id\": \"STC App\", \"agency\": \"000.00.15.H32\", \"name\": \"A\"}\n]\n",
+     "systems.json:2:2: ", "system.id"},
+    {"systems.json",
+     "[\n{\"id\": \"stc-app\", \"agency\": \"000.00.15.H32\",\n \"name\": \"A\", \"url\": 1}\n]\n",
+     "systems.json:3:15: ", "system: unknown field 'url'"},
+    {"systems.json", "{\"id\": \"stc-app\"}", "systems.json:1:1: ", "must be an array"},
     {"services/stc.json",
      "{\"id\": \"stc-thu\", \"agency\": \"000.00.15.H32\", \"title\": \"T\",\n"
      " \"contract\": \"indicator-observation@1\",\n"
@@ -256,6 +279,15 @@ static void test_bootstrap_example(void)
     if (fx_open(&f) == 0) {
         CHECK_MSG(rg_bootstrap(f.rg, dir, false, &ei) == LT_OK, "%s", ei.detail);
         CHECK(count(f.rg, WH_SERVICES) > 0);
+        /* Every agency has a system; the ones the integration tests sign tokens for exist. */
+        static const char *const sys[][2] = {{"stc-ngansach-app", "000.00.15.H32"},
+                                             {"ioc-dashboard", "000.00.90.H32"},
+                                             {"vpcp-baocao", "G01"},
+                                             {"cts-tonghop", "000.00.31.H32"},
+                                             {"syt-baocao", "000.00.20.H32"},
+                                             {"skhcn-lgsp-portal", "000.00.12.H32"}};
+        for (size_t i = 0; i < sizeof sys / sizeof sys[0]; i++)
+            CHECK_MSG(rg_system_of(f.rg, sys[i][0], sys[i][1]), "%s", sys[i][0]);
         fx_close(&f);
     }
     lt_errinfo_clear(&ei);
