@@ -527,7 +527,8 @@ VN_OFFSET_S = 7 * 3600  # Vietnam time, UTC+7, no daylight saving
 
 def agreement(**override):
     """A complete 12-item agreement of Decree 47/2020 Art. 38."""
-    a = {"parties": "Thống kê tỉnh Lạng Sơn (bên cung cấp) và Sở Y tế tỉnh Lạng Sơn (bên khai thác)",
+    a = {"parties": ("Thống kê tỉnh Lạng Sơn (bên cung cấp) và "
+                     "Sở Y tế tỉnh Lạng Sơn (bên khai thác)"),
          "data": "Chỉ tiêu kinh tế - xã hội chủ yếu: mã chỉ tiêu, địa bàn, kỳ, giá trị",
          "place": "Trung tâm dữ liệu Sở Y tế, 12 Lê Lợi, TP. Lạng Sơn",
          "duration": "Từ ngày ký đến hết 31/12/2027",

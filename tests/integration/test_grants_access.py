@@ -8,6 +8,7 @@ ahead (Decree 47/2020 Art. 43).
 
 Each test works on its own copy of the statistics service with its own data and systems."""
 
+import threading
 import time
 
 import lt_harness as h
@@ -169,7 +170,7 @@ class Projection(h.LtTestCase):
         self.assertEqual(env["restricted_fields"], ["reporter"])
         self.assertEqual(len(env["records"]), len(RECORDS))
         # a national system without a grant gets nothing
-        nsub, ntok = new_system(IOC_ORG, "it-national", roles="national")
+        _, ntok = new_system(IOC_ORG, "it-national", roles="national")
         self.assertProblem(records(sid, ntok), 403, "forbidden")
 
 
@@ -226,13 +227,17 @@ class GrantStates(h.LtTestCase):
         c = Holder()
         self.assertStatus(records(c.sid, c.token), 200)
         self.assertStatus(grant_action(c.gid, "suspend"), 200)
-        self.assertProblem(records(c.sid, c.token), 403, "forbidden")
+        body = self.assertProblem(records(c.sid, c.token), 403, "forbidden")
+        self.assertIn(c.gid, body["detail"])
+        self.assertIn("suspended", body["detail"])
         self.assertProblem(record(c.sid, ONE_KEY, c.token), 403, "forbidden")
         self.assertStatus(grant_action(c.gid, "resume"), 200)
         self.assertStatus(records(c.sid, c.token), 200)
         self.assertStatus(record(c.sid, ONE_KEY, c.token), 200)
         self.assertStatus(grant_action(c.gid, "revoke", SRV.admin()), 200)
-        self.assertProblem(records(c.sid, c.token), 403, "forbidden")
+        body = self.assertProblem(records(c.sid, c.token), 403, "forbidden")
+        self.assertIn(c.gid, body["detail"])
+        self.assertIn("revoked", body["detail"])
         self.assertProblem(grant_action(c.gid, "resume"), 409, "conflict")
         self.assertProblem(records(c.sid, c.token), 403, "forbidden")
         self.assertProblem(record(c.sid, ONE_KEY, c.token), 403, "forbidden")
@@ -244,7 +249,9 @@ class GrantStates(h.LtTestCase):
         gid = grant(sid, CONSUMER, system, valid_until=h.rfc3339(until))
         self.assertStatus(records(sid, tok), 200)
         time.sleep(max(0.0, until - time.time()) + 1.5)
-        self.assertProblem(records(sid, tok), 403, "forbidden")
+        body = self.assertProblem(records(sid, tok), 403, "forbidden")
+        self.assertIn(gid, body["detail"])
+        self.assertIn("expired", body["detail"])
         self.assertProblem(record(sid, ONE_KEY, tok), 403, "forbidden")
         live = {g["id"]: g["live"] for g in h.list_all(SRV, "/v1/grants?as=consumer", tok)}
         self.assertIs(live[gid], False)
@@ -318,6 +325,26 @@ class Quota(h.LtTestCase):
         self.assertStatus(records(c.sid, tok2), 200)
         self.assertProblem(records(c.sid, tok2), 429, "quota_exceeded")
 
+    def test_quota_holds_under_concurrent_reads(self):
+        c = Holder(quota_per_day=5)
+        barrier = threading.Barrier(20)
+        out = [None] * 20
+
+        def go(i):
+            barrier.wait()
+            out[i] = records(c.sid, c.token)
+
+        threads = [threading.Thread(target=go, args=(i,)) for i in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(sorted(r.status for r in out), [200] * 5 + [429] * 15, out)
+        for r in out:
+            if r.status == 429:
+                self.assertProblem(r, 429, "quota_exceeded")
+                self.assertRegex(r.headers.get("retry-after", ""), r"^[0-9]+$")
+
     def test_unlimited_quota(self):
         c = Holder(quota_per_day=0)
         for _ in range(25):
@@ -359,12 +386,41 @@ class ServiceAvailability(h.LtTestCase):
                 "until": h.rfc3339(start + 6 * 3600), "reason": "Nâng cấp cơ sở dữ liệu"}
         self.assertStatus(self.status(c.sid, body, token=SRV.agency(PROVIDER)), 200)
         svc = self.assertStatus(SRV.get("/v1/services/" + c.sid, token=c.token), 200)
+        self.assertEqual(svc["status"], "published")
         m = svc["maintenance"]
         self.assertEqual(h.parse_time(m["from"]), start)
         self.assertEqual(h.parse_time(m["until"]), start + 6 * 3600)
         self.assertEqual(m["reason"], "Nâng cấp cơ sở dữ liệu")
         # the window has not begun: the data path still answers
         self.assertStatus(records(c.sid, c.token), 200)
+
+    def test_maintenance_needs_seven_whole_working_days(self):
+        """The earliest start is 00:00 Vietnam time of the 8th working day after today
+        (docs/sharing.md): one second earlier is refused."""
+        c = Holder()
+        hol = h.load_example("lienthong.json")["holidays"]
+        earliest = int(h.working_days_after(time.time(), 8, hol) - 86400 + 1)
+        late = {"status": "maintenance", "effective_at": h.rfc3339(earliest - 1),
+                "until": h.rfc3339(earliest + 3600), "reason": "Nâng cấp"}
+        self.assertProblem(self.status(c.sid, late), 422, "invalid")
+        ok = dict(late, effective_at=h.rfc3339(earliest))
+        self.assertStatus(self.status(c.sid, ok), 200)
+        m = self.assertStatus(SRV.get("/v1/services/" + c.sid, token=SRV.admin()),
+                              200)["maintenance"]
+        self.assertEqual(h.parse_time(m["from"]), earliest)
+
+    def test_maintenance_window_cancelled_by_publishing(self):
+        c = Holder()
+        start = int(time.time()) + 30 * 86400
+        body = {"status": "maintenance", "effective_at": h.rfc3339(start),
+                "until": h.rfc3339(start + 3600), "reason": "Nâng cấp"}
+        self.assertStatus(self.status(c.sid, body), 200)
+        svc = self.assertStatus(self.status(c.sid, {"status": "published",
+                                                   "reason": "Hoãn bảo trì"}), 200)
+        self.assertNotIn("maintenance", svc)
+        svc = self.assertStatus(SRV.get("/v1/services/" + c.sid, token=SRV.admin()), 200)
+        self.assertEqual(svc["status"], "published")
+        self.assertNotIn("maintenance", svc)
 
     def test_maintenance_window_must_end_after_it_starts(self):
         c = Holder()

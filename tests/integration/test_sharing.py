@@ -7,6 +7,7 @@ every state change, GET /v1/catalog?allowed=true, and the issue's "Bad input and
 Each test works on its own services and systems, so tests do not see each other's grants."""
 
 import datetime
+import re
 import threading
 import time
 
@@ -273,7 +274,8 @@ class DefaultRequests(h.LtTestCase):
         self.assertGreater(expected, h.working_days_after(created, 5, []) + 86400)
         self.assertEqual(len(doc["history"]), 1, doc["history"])
         first = doc["history"][0]
-        self.assertEqual((first["by_org"], first["by_system"]), (CONSUMER, system))
+        self.assertEqual((first["action"], first["by_org"], first["by_system"]),
+                         ("created", CONSUMER, system))
         self.assertLess(abs(h.parse_time(first["at"]) - created), 2)
         self.assertNotIn("overdue", doc)
 
@@ -332,7 +334,7 @@ class DefaultRequests(h.LtTestCase):
         self.assertEqual(doc["decision"]["by_org"], PROVIDER)
         self.assertEqual(doc["decision"]["reason"], "Đồng ý chia sẻ theo Điều 35")
         self.assertLess(abs(h.parse_time(doc["decided_at"]) - time.time()), 120)
-        self.assertEqual(len(doc["history"]), 2)
+        self.assertEqual([e["action"] for e in doc["history"]], ["created", "approved"])
         self.assertEqual(doc["history"][-1]["by_org"], PROVIDER)
         g = get_grant(gid, p.token)
         self.assertEqual((g["id"], g["org"], g["system"], g["service"], g["state"]),
@@ -341,6 +343,7 @@ class DefaultRequests(h.LtTestCase):
         self.assertEqual(g["quota_per_day"], 250)
         self.assertEqual(g["request"], p.rid)
         self.assertEqual(h.parse_time(g["valid_until"]), h.parse_time(p.doc["valid_until"]))
+        self.assertEqual([e["action"] for e in g["history"]], ["created"])
         mine = {x["id"]: x for x in h.list_all(SRV, "/v1/grants?as=consumer", p.token)}
         self.assertIs(mine[gid]["live"], True)
         theirs = {x["id"]: x for x in h.list_all(SRV, "/v1/grants?as=provider", prov())}
@@ -358,6 +361,9 @@ class DefaultRequests(h.LtTestCase):
         doc = self.assertStatus(decide(p.rid, SRV.admin()), 200)
         self.assertEqual(doc["state"], "approved")
         self.assertTrue(doc["grant"].startswith("g-"))
+        last = doc["history"][-1]
+        self.assertEqual((last["action"], last["by_org"], last["admin"]),
+                         ("approved", h.OPERATOR_ORG, True))
 
     def test_reject_needs_reason_and_legal_basis(self):
         p = Pending(self)
@@ -379,8 +385,9 @@ class DefaultRequests(h.LtTestCase):
         self.assertEqual(doc["decision"]["legal_basis"],
                          "Luật Bảo vệ bí mật nhà nước 2018, Điều 5")
         last = doc["history"][-1]
-        self.assertEqual((last["by_org"], last["reason"], last["legal_basis"]),
-                         (PROVIDER, "Dữ liệu mật", "Luật Bảo vệ bí mật nhà nước 2018, Điều 5"))
+        self.assertEqual((last["action"], last["by_org"], last["reason"], last["legal_basis"]),
+                         ("rejected", PROVIDER, "Dữ liệu mật",
+                          "Luật Bảo vệ bí mật nhà nước 2018, Điều 5"))
         self.assertEqual(grants_of_request(p.rid), [])
         self.assertIn(p.rid, ids(h.list_all(SRV, "/v1/requests?as=consumer&state=rejected",
                                             p.token)))
@@ -413,6 +420,8 @@ class DefaultRequests(h.LtTestCase):
         doc = self.assertStatus(create_request(sid, tok, system), 201)
         self.assertEqual(doc["state"], "approved")
         self.assertTrue(doc["grant"].startswith("g-"), doc)
+        self.assertEqual((doc["decision"]["decision"], doc["decision"]["by_org"]),
+                         ("approve", PROVIDER))
         g = get_grant(doc["grant"])
         self.assertEqual((g["org"], g["system"], g["service"], g["state"], g["fields"]),
                          (CONSUMER, system, sid, "active", FIELDS))
@@ -458,6 +467,18 @@ class DefaultRequests(h.LtTestCase):
         self.assertProblem(create_request(sid, tok, system, days=-1), 422, "invalid")
         self.assertProblem(create_request(sid, tok, system, valid_until="next year"), 422,
                            "invalid")
+
+    def test_asking_for_its_own_service_422(self):
+        sid = new_service()
+        system, tok = new_system(PROVIDER)
+        self.assertProblem(create_request(sid, tok, system), 422, "invalid")
+
+    def test_negative_record_estimate_422(self):
+        sid = new_service()
+        system, tok = new_system(CONSUMER)
+        body = self.assertProblem(create_request(sid, tok, system, record_estimate=-5), 422,
+                                  "invalid")
+        self.assertIn("record_estimate", h.problem_text(body))
 
     def test_unknown_body_member_422(self):
         sid = new_service()
@@ -526,6 +547,7 @@ class SpecialRequests(h.LtTestCase):
         doc = self.assertStatus(create_request(sid, jtok, jsys, joins=first["id"]), 201)
         self.assertEqual((doc["org"], doc["state"], doc["joins"]),
                          (JOINER, "pending", first["id"]))
+        self.assertEqual(doc["history"][0]["action"], "join_requested")
         for k in h.AGREEMENT_ITEMS:
             self.assertEqual(doc["agreement"][k], a[k])
         out = self.assertStatus(decide(doc["id"], prov()), 200)
@@ -534,6 +556,22 @@ class SpecialRequests(h.LtTestCase):
                          (JOINER, jsys, sid, "active"))
         # the first party's grant is untouched
         self.assertEqual(get_grant(get_request(first["id"])["grant"])["org"], CONSUMER)
+
+
+    def test_join_needs_an_approved_request_of_the_same_service(self):
+        sid = self.special()
+        system, tok = new_system(CONSUMER)
+        pending = self.assertStatus(create_request(sid, tok, system, agreement=h.agreement()),
+                                    201)
+        jsys, jtok = new_system(JOINER)
+        self.assertProblem(create_request(sid, jtok, jsys, joins=pending["id"]), 422,
+                           "invalid")
+        # an approved agreement of another service cannot be joined here
+        other = self.special()
+        osys, otok = new_system(CONSUMER)
+        o = self.assertStatus(create_request(other, otok, osys, agreement=h.agreement()), 201)
+        self.assertStatus(decide(o["id"], prov()), 200)
+        self.assertProblem(create_request(sid, jtok, jsys, joins=o["id"]), 422, "invalid")
 
 
 class Amendments(h.LtTestCase):
@@ -558,7 +596,9 @@ class Amendments(h.LtTestCase):
         self.assertEqual(am["state"], "amendment_pending")
         self.assertEqual(am["amendment"]["by_org"], CONSUMER)
         self.assertEqual(am["amendment"]["reason"], "Bổ sung trường dữ liệu cho báo cáo quý")
-        self.assertEqual(len(am["history"]), 3)
+        self.assertEqual(am["amendment"]["version"], 2)
+        self.assertEqual([e["action"] for e in am["history"]],
+                         ["created", "approved", "amendment_proposed"])
         # the grant is unchanged until the other party approves
         self.assertEqual(get_grant(gid)["fields"], FIELDS)
         self.assertIn(rid, ids(h.list_all(SRV, "/v1/requests?as=provider&state=amendment_pending",
@@ -568,10 +608,14 @@ class Amendments(h.LtTestCase):
         out = self.assertStatus(decide(rid, prov(), reason="Đồng ý bổ sung"), 200)
         self.assertEqual(out["state"], "approved")
         self.assertEqual(out["grant"], gid)
-        self.assertEqual(len(out["history"]), 4)
+        self.assertEqual([e["action"] for e in out["history"]],
+                         ["created", "approved", "amendment_proposed", "amendment_approved"])
+        self.assertEqual(out["history"][-1]["by_org"], PROVIDER)
+        self.assertNotIn("amendment", out)
         g = get_grant(gid)
         self.assertEqual(g["fields"], FIELDS + ["unit", "status"])
         self.assertEqual(g["state"], "active")
+        self.assertEqual([e["action"] for e in g["history"]], ["created", "amended"])
         self.assertEqual(len(grants_of_request(rid)), 1)
         # nothing pending any more
         self.assertProblem(decide(rid, prov()), 409, "conflict")
@@ -602,6 +646,8 @@ class Amendments(h.LtTestCase):
                                        legal_basis="Nghị định 13/2023/NĐ-CP"), 200)
         self.assertEqual(out["state"], "approved")
         self.assertEqual(out["grant"], gid)
+        self.assertEqual(out["history"][-1]["action"], "amendment_rejected")
+        self.assertNotIn("amendment", out)
         g = get_grant(gid)
         self.assertEqual((g["fields"], g["quota_per_day"], g["state"]), (FIELDS, 100, "active"))
 
@@ -635,6 +681,20 @@ class Amendments(h.LtTestCase):
                                              agreement=h.agreement(deletion=None)),
                                   422, "invalid")
         self.assertIn("deletion", h.problem_text(body))
+        self.assertEqual(get_request(doc["id"])["state"], "approved")
+
+    def test_amendment_needs_a_reason(self):
+        sid, system, tok, doc = self.approved()
+        r = SRV.post("/v1/requests/%s/amend" % doc["id"], {"quota_per_day": 5}, token=tok)
+        body = self.assertProblem(r, 422, "invalid")
+        self.assertIn("reason", h.problem_text(body))
+        self.assertEqual(get_request(doc["id"])["state"], "approved")
+
+    def test_no_amendment_after_revocation(self):
+        sid, system, tok, doc = self.approved()
+        self.assertStatus(SRV.post("/v1/grants/%s/revoke" % doc["grant"],
+                                   {"reason": "Chấm dứt"}, token=prov()), 200)
+        self.assertProblem(self.amend(doc["id"], tok, quota_per_day=5), 409, "conflict")
         self.assertEqual(get_request(doc["id"])["state"], "approved")
 
     def test_amendment_by_a_stranger_403(self):
@@ -780,6 +840,12 @@ class OperatorGrants(h.LtTestCase):
             422, "invalid")
         self.assertIn("ho_ten", h.problem_text(body))
 
+    def test_grant_validity_must_be_in_the_future_422(self):
+        sid = new_service("it-gr")
+        system, _ = new_system(CONSUMER)
+        body = h.grant_body(CONSUMER, system, sid, valid_until=h.rfc3339(time.time() - 60))
+        self.assertProblem(SRV.post("/v1/grants", body, token=SRV.admin()), 422, "invalid")
+
     def test_only_the_operator_grants_directly(self):
         sid = new_service("it-gr")
         system, tok = new_system(CONSUMER)
@@ -822,7 +888,8 @@ class OperatorGrants(h.LtTestCase):
         self.assertProblem(act("revoke", SRV.admin()), 409, "conflict")
         got = get_grant(g["id"])
         self.assertEqual(got["state"], "revoked")
-        self.assertEqual(len(got["history"]), len(out["history"]))
+        self.assertEqual([e["action"] for e in got["history"]],
+                         ["created", "suspended", "resumed", "revoked"])
         self.assertProblem(SRV.post("/v1/grants/g-does-not-exist/suspend", {"reason": "x"},
                                     token=SRV.admin()), 404, "not_found")
 
@@ -858,6 +925,14 @@ class AuditAndCatalog(h.LtTestCase):
         self.assertEqual(by_op["requests.create"][0]["system"], system)
         self.assertEqual(by_op["requests.decision"][0]["org"], PROVIDER)
         self.assertEqual(by_op["grants.create"][0]["org"], h.OPERATOR_ORG)
+        self.assertEqual(by_op["requests.create"][0]["object"], doc["id"])
+        self.assertEqual(by_op["grants.revoke"][0]["object"], g["id"])
+        # the hash chain still holds with these entries in it
+        v = SRV.cli("verify-audit")
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+        m = re.match(r"^(\d+) entries, chain valid", v.stdout)
+        self.assertTrue(m, v.stdout)
+        self.assertGreaterEqual(int(m.group(1)), max(e["seq"] for e in entries))
 
     def test_refused_decision_is_audited(self):
         p = Pending(self)
