@@ -130,6 +130,7 @@ void gw_metrics_render(gw_ctx *ctx, lt_buf *out);
 void gw_h_healthz(gw_req *r);
 void gw_h_metrics(gw_req *r);
 void gw_h_audit_list(gw_req *r);
+void gw_h_audit_verify(gw_req *r);
 void gw_h_agency_create(gw_req *r);
 void gw_h_agency_list(gw_req *r);
 void gw_h_agency_get(gw_req *r);

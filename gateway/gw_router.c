@@ -14,6 +14,7 @@ static const gw_route routes[] = {
     {"GET", "/healthz", gw_h_healthz, 0, GW_PUBLIC, "healthz"},
     {"GET", "/metrics", gw_h_metrics, 0, GW_PUBLIC, "metrics"},
     {"GET", "/v1/audit", gw_h_audit_list, ADMIN, 0, "audit.list"},
+    {"GET", "/v1/audit/verify", gw_h_audit_verify, ADMIN, 0, "audit.verify"},
     {"POST", "/v1/agencies", gw_h_agency_create, ADMIN, GW_AUDIT, "agencies.create"},
     {"GET", "/v1/agencies", gw_h_agency_list, ANY, GW_AUDIT, "agencies.list"},
     {"GET", "/v1/agencies/{}", gw_h_agency_get, ANY, GW_AUDIT, "agencies.get"},

@@ -216,6 +216,16 @@ class Audit(h.LtTestCase):
         self.assertEqual((e["status"], e["org"], e["service"]),
                          (403, h.SYT_ORG, "stc-thu-ngan-sach"))
 
+    def test_audit_verify_endpoint(self):
+        SRV.get("/v1/agencies", token=SRV.admin())
+        r = SRV.get("/v1/audit/verify", token=SRV.admin())
+        body = self.assertStatus(r, 200)
+        self.assertIs(body["valid"], True, body)
+        self.assertGreater(body["entries"], 0)
+        self.assertNotIn("broken_at", body)
+        self.assertProblem(SRV.get("/v1/audit/verify", token=SRV.agency(h.STC_ORG)), 403,
+                           "forbidden")
+
     def test_audit_is_admin_only(self):
         self.assertProblem(SRV.get("/v1/audit", token=SRV.agency(h.STC_ORG)), 403, "forbidden")
         self.assertProblem(SRV.get("/v1/audit"), 401, "unauthorized")
