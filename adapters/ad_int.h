@@ -42,6 +42,12 @@ typedef struct ad_decoder {
      * when the path selects nothing. */
     json_t *(*get)(const void *rec, const void *path);
     void (*close)(void *doc);
+    /* Re-opens one record from the `raw` value record() produced (a quarantined record being
+     * retried) as a new document whose only record is that one: select with NULL then gives
+     * count 1. json: raw is the record; xml/soap: raw is a string holding the record element
+     * as a standalone XML document (in-scope namespaces declared on it); csv: raw is an
+     * object {column header: cell text}. */
+    lt_err (*open_raw)(const json_t *raw, const ad_opts *o, void **doc, lt_errinfo *ei);
 } ad_decoder;
 
 /* The row behind each public ad_format (pub first, so a const ad_format * converts back). */

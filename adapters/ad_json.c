@@ -168,6 +168,22 @@ static void json_close(void *doc)
     free(d);
 }
 
+/* A quarantined JSON record is the record itself: wrap it as a one-element list. */
+static lt_err json_open_raw(const json_t *raw, const ad_opts *o, void **doc, lt_errinfo *ei)
+{
+    (void)o;
+    ad_json_doc *d = calloc(1, sizeof *d);
+    if (!d || !(d->root = json_array()) || json_array_append(d->root, (json_t *)raw)) {
+        if (d)
+            json_decref(d->root);
+        free(d);
+        return lt_fail(ei, LT_E_NOMEM, "out of memory");
+    }
+    d->list = d->root;
+    *doc = d;
+    return LT_OK;
+}
+
 const ad_decoder ad_json_decoder = {
     .compile_path = json_compile_path,
     .free_path = json_free_path,
@@ -176,4 +192,5 @@ const ad_decoder ad_json_decoder = {
     .record = json_record,
     .get = json_get,
     .close = json_close,
+    .open_raw = json_open_raw,
 };

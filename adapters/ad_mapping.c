@@ -357,6 +357,30 @@ lt_err ad_map_payload(const ad_mapping *m, const char *format, const char *body,
     return e;
 }
 
+lt_err ad_map_raw(const ad_mapping *m, const char *format, const json_t *raw, ad_emit_fn emit,
+                  void *ctx, lt_errinfo *ei)
+{
+    const ad_format *fmt = ad_format_by_name(format);
+    const ad_decoder *dec = ad_format_decoder(fmt);
+    if (!dec || !dec->open_raw)
+        return lt_fail(ei, LT_E_MEDIA_TYPE, "source format '%.40s' is not supported by this "
+                       "build", format ? format : "");
+    if (m ? m->fmt != fmt : dec != &ad_json_decoder)
+        return lt_fail(ei, LT_E_INTERNAL, "the mapping was not compiled for format '%s'",
+                       fmt->name);
+    ad_opts none = {0, NULL};
+    void *doc = NULL;
+    size_t count = 0;
+    lt_err e = dec->open_raw(raw, m ? &m->opts : &none, &doc, ei);
+    if (e == LT_OK)
+        e = dec->select(doc, NULL, NULL, &count, ei);
+    if (e == LT_OK)
+        e = run(m, dec, doc, count, emit, ctx, ei);
+    if (doc)
+        dec->close(doc);
+    return e;
+}
+
 lt_err ad_map_records(const ad_mapping *m, const json_t *records, size_t max_records,
                       ad_emit_fn emit, void *ctx, lt_errinfo *ei)
 {

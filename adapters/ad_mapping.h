@@ -68,4 +68,9 @@ lt_err ad_map_payload(const ad_mapping *m, const char *format, const char *body,
 lt_err ad_map_records(const ad_mapping *m, const json_t *records, size_t max_records,
                       ad_emit_fn emit, void *ctx, lt_errinfo *ei);
 
+/* Maps one record again from the `raw` value emitted when it was first seen (retrying a
+ * quarantined record after the mapping or a code list was fixed), in the mapping's format. */
+lt_err ad_map_raw(const ad_mapping *m, const char *format, const json_t *raw, ad_emit_fn emit,
+                  void *ctx, lt_errinfo *ei);
+
 #endif

@@ -194,10 +194,9 @@ lt_err gw_ingest_retry(gw_ctx *ctx, const rg_service *svc, const char *qid, cons
     o.atomic = true; /* a retry that fails again leaves the entry where it is */
     ingest in = {ctx, svc, &o, {0}, 0, json_array(), json_array(), 0, opts->message_id, qid,
                  NULL};
-    json_t *one = json_pack("[O]", raw);
     lt_buf_init(&in.recs, 0);
-    lt_err e = ad_map_records(svc->mapping, one, 1, on_record, &in, ei);
-    json_decref(one);
+    lt_err e = raw ? ad_map_raw(svc->mapping, svc->format, raw, on_record, &in, ei)
+                   : lt_fail(ei, LT_E_INTERNAL, "quarantine entry '%s' has no raw record", qid);
     return finish(&in, e, result, NULL, ei);
 }
 
