@@ -18,7 +18,7 @@ static void reply_result(gw_req *r, lt_err e, int status, json_t *out)
     gw_reply_json(r, status, out);
 }
 
-static void list_kind(gw_req *r, wh_kind kind)
+void gw_list_kind(gw_req *r, wh_kind kind)
 {
     size_t limit;
     const char *cursor;
@@ -34,7 +34,7 @@ static void list_kind(gw_req *r, wh_kind kind)
     free(next);
 }
 
-static void get_kind(gw_req *r, wh_kind kind, const char *what)
+void gw_get_kind(gw_req *r, wh_kind kind, const char *what)
 {
     json_t *out = NULL;
     if (rg_doc_get(r->ctx->rg, kind, r->segs[2], &out) != LT_OK) {
@@ -44,14 +44,14 @@ static void get_kind(gw_req *r, wh_kind kind, const char *what)
     gw_reply_json(r, 200, out);
 }
 
-void gw_h_agency_list(gw_req *r) { list_kind(r, WH_AGENCIES); }
-void gw_h_agency_get(gw_req *r) { get_kind(r, WH_AGENCIES, "agency"); }
-void gw_h_codelist_list(gw_req *r) { list_kind(r, WH_CODELISTS); }
-void gw_h_codelist_get(gw_req *r) { get_kind(r, WH_CODELISTS, "code list"); }
-void gw_h_contract_list(gw_req *r) { list_kind(r, WH_CONTRACTS); }
-void gw_h_contract_get(gw_req *r) { get_kind(r, WH_CONTRACTS, "contract"); }
-void gw_h_indicator_list(gw_req *r) { list_kind(r, WH_INDICATORS); }
-void gw_h_indicator_get(gw_req *r) { get_kind(r, WH_INDICATORS, "indicator"); }
+void gw_h_agency_list(gw_req *r) { gw_list_kind(r, WH_AGENCIES); }
+void gw_h_agency_get(gw_req *r) { gw_get_kind(r, WH_AGENCIES, "agency"); }
+void gw_h_codelist_list(gw_req *r) { gw_list_kind(r, WH_CODELISTS); }
+void gw_h_codelist_get(gw_req *r) { gw_get_kind(r, WH_CODELISTS, "code list"); }
+void gw_h_contract_list(gw_req *r) { gw_list_kind(r, WH_CONTRACTS); }
+void gw_h_contract_get(gw_req *r) { gw_get_kind(r, WH_CONTRACTS, "contract"); }
+void gw_h_indicator_list(gw_req *r) { gw_list_kind(r, WH_INDICATORS); }
+void gw_h_indicator_get(gw_req *r) { gw_get_kind(r, WH_INDICATORS, "indicator"); }
 
 void gw_h_agency_create(gw_req *r)
 {

@@ -179,28 +179,5 @@ void gw_h_grant_state(gw_req *r)
     answer(r, e, 200, out);
 }
 
-void gw_h_system_list(gw_req *r)
-{
-    size_t limit;
-    const char *cursor;
-    json_t *items = NULL;
-    char *next = NULL;
-    if (!gw_paging(r, &limit, &cursor))
-        return;
-    if (rg_list(r->ctx->rg, WH_SYSTEMS, cursor, limit, &items, &next, &r->ei) != LT_OK) {
-        gw_reply_error(r);
-        return;
-    }
-    gw_reply_list(r, items, next);
-    free(next);
-}
-
-void gw_h_system_get(gw_req *r)
-{
-    json_t *out = NULL;
-    if (rg_doc_get(r->ctx->rg, WH_SYSTEMS, r->segs[2], &out) != LT_OK) {
-        gw_fail(r, LT_E_NOT_FOUND, "no system '%.128s'", r->segs[2]);
-        return;
-    }
-    gw_reply_json(r, 200, out);
-}
+void gw_h_system_list(gw_req *r) { gw_list_kind(r, WH_SYSTEMS); }
+void gw_h_system_get(gw_req *r) { gw_get_kind(r, WH_SYSTEMS, "system"); }

@@ -165,6 +165,10 @@ void gw_h_grant_get(gw_req *r);
 void gw_h_grant_state(gw_req *r);
 void gw_h_indicator_get(gw_req *r);
 
+/* GET of a list of registry documents of one kind (paged), and of one by path segment 2. */
+void gw_list_kind(gw_req *r, wh_kind kind);
+void gw_get_kind(gw_req *r, wh_kind kind, const char *what);
+
 /* Loads the service named by path segment `seg`; NULL after replying 404. Release with
  * rg_service_release (done automatically: the arena owns the reference). */
 rg_service *gw_load_service(gw_req *r, int seg);
