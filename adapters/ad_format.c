@@ -13,9 +13,9 @@ static const char *const csv_media[] = {"text/csv", NULL};
 
 static const ad_format_row formats[] = {
     {{"json", json_media, 1}, &ad_json_decoder},
-    {{"xml", xml_media, 0}, NULL},
-    {{"soap", soap_media, 0}, NULL},
-    {{"csv", csv_media, 0}, NULL},
+    {{"xml", xml_media, 1}, &ad_xml_decoder},
+    {{"soap", soap_media, 1}, &ad_soap_decoder},
+    {{"csv", csv_media, 1}, &ad_csv_decoder},
 };
 
 #define NFORMATS (sizeof formats / sizeof formats[0])

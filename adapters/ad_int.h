@@ -46,8 +46,19 @@ typedef struct ad_decoder {
      * retried) as a new document whose only record is that one: select with NULL then gives
      * count 1. json: raw is the record; xml/soap: raw is a string holding the record element
      * as a standalone XML document (in-scope namespaces declared on it); csv: raw is an
-     * object {column header: cell text}. */
+     * object {column header: cell text}, or an array of cells for a row that did not match
+     * its header. */
     lt_err (*open_raw)(const json_t *raw, const ad_opts *o, void **doc, lt_errinfo *ei);
+    /* Optional (NULL: nothing to check). Checks a compiled field path against an opened
+     * document before any record is mapped, so a mapping that cannot fit the payload fails
+     * once instead of on every record (csv: the column must be in the header). `where` is
+     * "mapping.fields.NAME"; errors are LT_E_INVALID. */
+    lt_err (*check_path)(void *doc, const void *path, const char *where, lt_errinfo *ei);
+    /* Optional (NULL: records are always well-formed). A record the source itself got wrong
+     * (csv: a row with another number of cells than the header): writes why into buf and
+     * returns buf; the engine emits it as a failed record without mapping it. NULL when the
+     * record is fine. */
+    const char *(*record_error)(const void *rec, char *buf, size_t size);
 } ad_decoder;
 
 /* The row behind each public ad_format (pub first, so a const ad_format * converts back). */
@@ -62,6 +73,8 @@ const ad_decoder *ad_format_decoder(const ad_format *f);
 /* ---- JSON decoder and RFC 6901 JSON Pointer (ad_json.c) ---- */
 
 extern const ad_decoder ad_json_decoder;
+extern const ad_decoder ad_xml_decoder, ad_soap_decoder; /* ad_xml.c: paths are XPath 1.0 */
+extern const ad_decoder ad_csv_decoder; /* ad_csv.c: paths are column headers */
 
 typedef struct ad_ptr_tok {
     const char *s; /* unescaped reference token (~0 -> ~, ~1 -> /), may hold NUL bytes */

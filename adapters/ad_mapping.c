@@ -303,20 +303,38 @@ static lt_err run(const ad_mapping *m, const ad_decoder *dec, void *doc, size_t 
         json_t *raw = NULL, *mapped = NULL;
         const void *rec = dec->record(doc, i, &raw);
         const ad_field *bad = NULL;
-        int rc = 0;
-        if (!m || !m->fields)
+        /* A record the source got wrong (a csv row of the wrong width) is not mapped. */
+        const char *broken = dec->record_error ? dec->record_error(rec, err, ERR_MAX) : NULL;
+        int rc = broken ? 1 : 0;
+        if (!broken && (!m || !m->fields))
             mapped = json_incref(raw);
-        else
+        else if (!broken)
             rc = map_record(m, rec, &mapped, &bad, err);
         if (rc < 0) {
             json_decref(raw);
             return lt_fail(ei, LT_E_NOMEM, "out of memory mapping record %zu", i);
         }
         int stop = rc == 0 ? emit(ctx, (long)i, mapped, raw, NULL, NULL)
-                           : emit(ctx, (long)i, NULL, raw, bad->name, err);
+                           : emit(ctx, (long)i, NULL, raw, bad ? bad->name : NULL, err);
         json_decref(raw);
         if (stop)
             break;
+    }
+    return LT_OK;
+}
+
+/* Lets the decoder reject a field path the opened payload cannot satisfy (csv: a column the
+ * header lacks) once, before any record is mapped. */
+static lt_err check_paths(const ad_mapping *m, const ad_decoder *dec, void *doc, lt_errinfo *ei)
+{
+    for (size_t i = 0; m && dec->check_path && i < m->nfields; i++) {
+        char where[160];
+        if (!m->fields[i].path)
+            continue;
+        snprintf(where, sizeof where, "mapping.fields.%.100s", m->fields[i].name);
+        lt_err e = dec->check_path(doc, m->fields[i].path, where, ei);
+        if (e != LT_OK)
+            return e;
     }
     return LT_OK;
 }
@@ -349,6 +367,8 @@ lt_err ad_map_payload(const ad_mapping *m, const char *format, const char *body,
     if (e == LT_OK)
         e = dec->select(doc, m ? m->records : NULL, m ? m->records_text : NULL, &count, ei);
     if (e == LT_OK)
+        e = check_paths(m, dec, doc, ei);
+    if (e == LT_OK)
         e = check_count(count, max_records, ei);
     if (e == LT_OK)
         e = run(m, dec, doc, count, emit, ctx, ei);
@@ -374,6 +394,8 @@ lt_err ad_map_raw(const ad_mapping *m, const char *format, const json_t *raw, ad
     lt_err e = dec->open_raw(raw, m ? &m->opts : &none, &doc, ei);
     if (e == LT_OK)
         e = dec->select(doc, NULL, NULL, &count, ei);
+    if (e == LT_OK)
+        e = check_paths(m, dec, doc, ei);
     if (e == LT_OK)
         e = run(m, dec, doc, count, emit, ctx, ei);
     if (doc)

@@ -40,6 +40,10 @@ typedef struct ad_format {
     int implemented;                 /* 0: known name but not built yet (decode says so) */
 } ad_format;
 
+/* Initialises the third-party parsers the formats use (libxml2) once per process; call it
+ * before worker threads start (every decoder also calls it, so it is never wrong to skip). */
+void ad_init(void);
+
 /* Format by its name in a service definition; NULL if unknown. */
 const ad_format *ad_format_by_name(const char *name);
 /* Format by Content-Type (parameters such as charset ignored, case-insensitive); NULL if none. */

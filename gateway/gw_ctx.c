@@ -14,6 +14,7 @@ lt_err gw_ctx_open(const lt_config *cfg, gw_ctx **out, lt_errinfo *ei)
         return lt_fail(ei, LT_E_NOMEM, "out of memory");
     c->cfg = cfg;
     c->started_us = lt_now_us();
+    ad_init();
     lt_err e = wh_open(cfg->data_dir, cfg->map_size, &c->wh, ei);
     if (!e)
         e = rg_open(c->wh, &c->rg, ei);

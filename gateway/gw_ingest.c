@@ -221,6 +221,11 @@ static lt_err finish(ingest *in, lt_err e, json_t **result, size_t *records, lt_
                             "unchanged", (json_int_t)unchanged, "rejected",
                             (json_int_t)in->rejected, "quarantine", qids, "errors", in->errors);
         gw_metrics_ingest(in->ctx->metrics, accepted, unchanged, in->rejected);
+        if (in->nrecs + in->rejected == 0) /* a wrong selector or namespace looks like this */
+            json_object_set_new(*result, "warnings",
+                                json_pack("[s]", "the payload held no records: check "
+                                          "mapping.records (for XML and SOAP, also the "
+                                          "namespaces it uses)"));
     }
     if (records)
         *records = in->nrecs + in->rejected;

@@ -291,11 +291,11 @@ static const struct compile_case {
     {"{\"delimiter\": \";;\"}", "json", LT_E_INVALID,
      "mapping.delimiter must be one character (such as \";\")"},
     {"{\"records\": \"//ns:KhoanThu\"}", "xml", LT_E_INVALID,
-     "source format 'xml' is not supported by this build"},
-    {"{}", "soap", LT_E_INVALID, "source format 'soap' is not supported by this build"},
-    {"{\"delimiter\": \";\"}", "csv", LT_E_INVALID,
-     "source format 'csv' is not supported by this build"},
-    {NULL, "xml", LT_E_INVALID, "source format 'xml' is not supported by this build"},
+     "mapping.records: XPath '//ns:KhoanThu': Undefined namespace prefix (declare the prefix "
+     "in mapping.namespaces)"},
+    {"{}", "soap", LT_OK, ""},
+    {"{\"delimiter\": \";\"}", "csv", LT_OK, ""},
+    {NULL, "xml", LT_E_INVALID, "format 'xml' needs a mapping"},
     {"{}", "yaml", LT_E_INVALID, "unknown source format 'yaml'"},
     {"{}", NULL, LT_E_INVALID, "unknown source format ''"},
     {NULL, "json", LT_OK, ""},
@@ -394,9 +394,10 @@ static void test_payload_errors(void)
     check_payload(NULL, "json", "[1, 2, 3]", 0, LT_OK, NULL, 3);
     check_payload(NULL, "json", "[]", 0, LT_OK, NULL, 0);
     check_payload(items, "json", "{\"items\": []}", 1, LT_OK, NULL, 0);
-    check_payload(NULL, "xml", "<a/>", 0, LT_E_MEDIA_TYPE,
-                  "source format 'xml' is not supported by this build", 0);
-    check_payload(NULL, "csv", "a;b\n", 0, LT_E_MEDIA_TYPE, NULL, 0);
+    check_payload(NULL, "xml", "<a/>", 0, LT_E_INTERNAL,
+                  "the mapping was not compiled for format 'xml'", 0);
+    check_payload(NULL, "csv", "a;b\n", 0, LT_E_INTERNAL,
+                  "the mapping was not compiled for format 'csv'", 0);
     check_payload(NULL, "yaml", "[]", 0, LT_E_MEDIA_TYPE, NULL, 0);
     check_payload(NULL, NULL, "[]", 0, LT_E_MEDIA_TYPE, NULL, 0);
 }
