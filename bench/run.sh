@@ -279,6 +279,18 @@ printf '%s %s\n%s %s\n' "$push1_code" "$push1_time" "$push2_code" "$push2_time" 
 grep ' ingest ' "$work/server.log" | tail -n 2 | sed 's/^/bench:   server: /' >&2 || true
 stat -c %s "$work/push1.json" >"$work/push.size"
 
+# --- mapping throughput of the adapters (issue 4): 50 MB SOAP and CSV, decode + map + validate
+mapdir=$work/map
+"$py" "$here/gen_payloads.py" "$mapdir" "${BENCH_MAP_MB:-50}"
+contract_file=$example/contracts/indicator-observation.json
+for f in soap csv; do
+  payload=$mapdir/soap.xml
+  [ "$f" = csv ] && payload=$mapdir/data.csv
+  "$(dirname "$bin")/lt_map_bench" "$f" "$mapdir/mapping-$f.json" "$contract_file" "$payload" \
+    >"$work/map-$f.txt" 2>&1 || log "map_bench $f failed: $(cat "$work/map-$f.txt")"
+  log "mapping $f ($(stat -c %s "$payload") bytes): $(cat "$work/map-$f.txt")"
+done
+
 # --- stop lienthong (SIGTERM), then report ---------------------------------------------------
 cut -d' ' -f1-3 /proc/loadavg >"$work/load.after"
 alive_at_end=yes
@@ -420,6 +432,13 @@ for lab, p in zip(labels, pushes):
     L.append("| %s, one `curl --data-binary` of %.1f MB | %s | %s | – | ≥ 200,000 records/s | %s |" % (
         lab, psize / 1e6, fr(p["rate"]) if p["rate"] else "?", detail,
         verdict(p["rate"], 200000.0, fr)))
+for f, label in (("soap", "SOAP 1.1 response"), ("csv", "`;` CSV export, decimal commas")):
+    m = re.match(r"(\d+) records, (\d+) rejected, ([\d.]+) s, (\d+) records/s", read("map-%s.txt" % f))
+    rate = float(m.group(4)) if m else None
+    L.append("| mapping a %s MB %s (decode + map + validate, one thread, lt_map_bench) | %s | %s | – | ≥ 150,000 records/s | %s |" % (
+        os.environ.get("BENCH_MAP_MB", "50"), label, fr(rate) if rate else "?",
+        ("%s records in %s s" % ("{:,}".format(int(m.group(1))), m.group(3))) if m else "failed",
+        verdict(rate, 150000.0, fr)))
 L.append("")
 L.append("Record read: `GET /v1/services/%s/records/%s` with `Authorization: Bearer` (bench/auth.lua; "
          "nginx gets the same header). Checks during the run:" % (service, key))

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "gw.h"
 #include "gw_auth.h"
+#include "gw_pull.h"
 #include "lt_log.h"
 
 int cli_error(const char *what, const char *detail)
@@ -73,7 +74,9 @@ int cli_serve(int argc, char **argv)
     gw_ctx *ctx = NULL;
     gw_server *srv = NULL;
     lt_errinfo ei = {0};
-    if (gw_ctx_open(cfg, &ctx, &ei) != LT_OK || gw_server_start(ctx, &srv, &ei) != LT_OK) {
+    /* Pulls start before the server (POST …/pull waits on a pull worker) and stop after it. */
+    if (gw_ctx_open(cfg, &ctx, &ei) != LT_OK || gw_pulls_start(ctx, &ei) != LT_OK ||
+        gw_server_start(ctx, &srv, &ei) != LT_OK) {
         cli_error("serve", ei.detail);
         gw_ctx_close(ctx);
         lt_config_free(cfg);
@@ -84,6 +87,7 @@ int cli_serve(int argc, char **argv)
     sigwait(&set, &sig);
     lt_log(LT_LOG_INFO, "signal %d: stopping (in-flight requests finish)", sig);
     gw_server_stop(srv);
+    gw_pulls_stop(ctx);
     gw_ctx_close(ctx);
     lt_config_free(cfg);
     lt_log(LT_LOG_INFO, "stopped");

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "gw_int.h"
+#include "gw_pull.h"
 #include "rg_sharing.h"
 #include "lt_log.h"
 #include "lt_str.h"
@@ -38,6 +39,7 @@ void gw_ctx_close(gw_ctx *c)
 {
     if (!c)
         return;
+    gw_pulls_stop(c); /* its workers use the warehouse and registry closed below */
     gw_metrics_free(c->metrics);
     gw_auth_free(c->auth);
     rg_close(c->rg);

@@ -172,6 +172,7 @@ static enum MHD_Result send_reply(gw_req *r)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->location);
     if (r->status == 405 && r->allow[0])
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+    gw_account(r);
     enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -216,6 +217,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_size = 0;
         return r->discarded > DISCARD_FACTOR * (uint64_t)max + DISCARD_MIN ? MHD_NO : MHD_YES;
     }
+    if (r->suspended) { /* first call after gw_req_resume: the worker filled the reply */
+        r->suspended = false;
+        return send_reply(r);
+    }
     if (r->status) /* already answered (413 from Content-Length) */
         return MHD_YES;
     if (r->too_large)
@@ -223,8 +228,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 srv->ctx->cfg->max_body_bytes);
     else
         dispatch(r);
-    return send_reply(r);
+    return r->suspended ? MHD_YES : send_reply(r);
 }
+
+void gw_req_suspend(gw_req *r)
+{
+    MHD_suspend_connection(r->conn);
+    r->suspended = true;
+}
+
+void gw_req_resume(gw_req *r) { MHD_resume_connection(r->conn); }
 
 static void audit_str(lt_buf *b, const char *key, const char *v)
 {
@@ -258,6 +271,22 @@ static void audit_entry(gw_req *r)
     lt_buf_free(&b);
 }
 
+/* Metrics, the audit entry and the debug line, once per request: just before its answer is
+ * queued, so a client holding the answer also finds it counted and logged; a request that
+ * never got an answer (the connection dropped) is accounted when it completes. */
+void gw_account(gw_req *r)
+{
+    if (r->accounted)
+        return;
+    r->accounted = true;
+    int64_t dur = lt_mono_us() - r->start_us;
+    gw_metrics_request(r->ctx->metrics, r->route_index, r->status, dur);
+    if (r->route && (r->route->flags & GW_AUDIT))
+        audit_entry(r);
+    lt_log(LT_LOG_DEBUG, "%s %s %d %lldus id=%s", r->method, r->path, r->status,
+           (long long)dur, r->request_id);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -267,12 +296,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     gw_req *r = *con_cls;
     if (!r)
         return;
-    int64_t dur = lt_mono_us() - r->start_us;
-    gw_metrics_request(srv->ctx->metrics, r->route_index, r->status, dur);
-    if (r->route && (r->route->flags & GW_AUDIT))
-        audit_entry(r);
-    lt_log(LT_LOG_DEBUG, "%s %s %d %lldus id=%s", r->method, r->path, r->status,
-           (long long)dur, r->request_id);
+    gw_account(r);
     lt_buf_free(&r->body);
     lt_buf_free(&r->out);
     lt_errinfo_clear(&r->ei);
@@ -316,7 +340,11 @@ lt_err gw_server_start(gw_ctx *ctx, gw_server **out, lt_errinfo *ei)
     unsigned timeout_s = (unsigned)((ctx->cfg->request_timeout_ms + 999) / 1000);
     /* ITC lets MHD_quiesce_daemon stop accepting while in-flight requests finish. */
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC |
-                     (family == AF_INET6 ? MHD_USE_IPv6 : 0);
+                     MHD_ALLOW_SUSPEND_RESUME | (family == AF_INET6 ? MHD_USE_IPv6 : 0);
+    if (gw_relay_start(ctx, &ctx->relay, ei) != LT_OK) {
+        free(srv);
+        return ei->code;
+    }
     srv->d = MHD_start_daemon(flags, (uint16_t)ctx->cfg->listen_port, NULL, NULL, on_request, srv,
                               MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                               MHD_OPTION_THREAD_POOL_SIZE, threads,
@@ -326,6 +354,9 @@ lt_err gw_server_start(gw_ctx *ctx, gw_server **out, lt_errinfo *ei)
                               MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
                               MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
     if (!srv->d) {
+        gw_relay_stop(ctx->relay);
+        gw_relay_free(ctx->relay);
+        ctx->relay = NULL;
         free(srv);
         return lt_fail(ei, LT_E_CONFIG, "cannot listen on %s:%d (in use, or not permitted)",
                        ctx->cfg->listen_host, ctx->cfg->listen_port);
@@ -344,8 +375,13 @@ void gw_server_stop(gw_server *srv)
     MHD_socket s = MHD_quiesce_daemon(srv->d);
     if (s != MHD_INVALID_SOCKET)
         close(s);
+    /* A suspended connection never times out by itself: answer the waiting relays (503) and
+     * resume them so they drain like any other request. */
+    gw_relay_stop(srv->ctx->relay);
     for (int i = 0; i < 1000 && atomic_load(&srv->active) > 0; i++)
         usleep(10000);
     MHD_stop_daemon(srv->d);
+    gw_relay_free(srv->ctx->relay);
+    srv->ctx->relay = NULL;
     free(srv);
 }

@@ -17,9 +17,10 @@
 #define GW_MEDIA_PROBLEM "application/problem+json"
 #define GW_MEDIA_ENVELOPE "application/vnd.lienthong.exchange+json"
 #define GW_MAX_SEGS 8
-#define GW_MAX_ROUTES 48
+#define GW_MAX_ROUTES 64
 
 typedef struct gw_metrics gw_metrics;
+typedef struct gw_relay gw_relay;
 
 struct gw_ctx {
     const lt_config *cfg;
@@ -30,6 +31,8 @@ struct gw_ctx {
     int64_t started_us;
     atomic_llong health_checked_us; /* last writability probe (monotonic µs) */
     atomic_int health_err;          /* its result: an lt_err */
+    struct gw_pulls *pulls;         /* pull scheduler and workers (gw_pull.c); NULL unless serving */
+    gw_relay *relay; /* the relay's worker pool: set by gw_server_start, owned by the server */
 };
 
 typedef struct gw_req gw_req;
@@ -64,6 +67,7 @@ struct gw_req {
     lt_buf body;
     bool too_large;
     uint64_t discarded; /* bytes of an over-limit body dropped so far */
+    bool accounted;     /* metrics and audit written (gw_account) */
     /* response */
     int status;
     const char *content_type;
@@ -71,6 +75,9 @@ struct gw_req {
     int retry_after;
     const char *location;
     const rg_grant *grant; /* the grant a READ goes through; NULL = full access */
+    /* Set by gw_req_suspend: a worker thread owns the request until gw_req_resume, and the
+     * reply (status, out) is sent on the call that follows the resume. */
+    bool suspended;
     /* audit */
     const char *service;  /* arena or borrowed static */
     const char *object;   /* the request or grant id acted on, for the audit entry */
@@ -82,6 +89,23 @@ struct gw_req {
 /* gw_http.c: splits r->path into r->segs (arena copies): UTF-8 and control characters
  * checked, one trailing slash ignored, empty or too many segments are LT_E_NOT_FOUND. */
 lt_err gw_path_split(gw_req *r);
+
+/* gw_http.c: suspend/resume for work done off the HTTP threads (the relay). Suspend only
+ * from a handler, before another thread may touch r; after gw_req_resume the worker must not
+ * touch r again (it may be freed at once). */
+void gw_req_suspend(gw_req *r);
+void gw_req_resume(gw_req *r);
+
+/* gw_relay.c: the relay's worker pool. gw_relay_stop answers every call still waiting (503)
+ * and resumes it, and returns without waiting for upstream calls in flight; gw_relay_free
+ * releases the pool once the HTTP daemon is stopped (the last worker frees it if some are
+ * still inside a call). */
+lt_err gw_relay_start(gw_ctx *ctx, gw_relay **out, lt_errinfo *ei);
+void gw_relay_stop(gw_relay *p);
+void gw_relay_free(gw_relay *p);
+
+/* gw_http.c: records metrics, the audit entry and the log line of r, once. */
+void gw_account(gw_req *r);
 
 /* gw_router.c */
 const gw_route *gw_route_match(const char *method, gw_req *r, int *index, bool *path_known);
@@ -163,6 +187,12 @@ void gw_h_grant_create(gw_req *r);
 void gw_h_grant_list(gw_req *r);
 void gw_h_grant_get(gw_req *r);
 void gw_h_grant_state(gw_req *r);
+/* issue 4: pulls (gw_pull.c), relay (gw_relay.c), SOAP facade (gw_h_soap.c) */
+void gw_h_pull_now(gw_req *r);
+void gw_h_pull_list(gw_req *r);
+void gw_h_relay(gw_req *r);
+void gw_h_wsdl(gw_req *r);
+void gw_h_soap(gw_req *r);
 void gw_h_indicator_get(gw_req *r);
 
 /* GET of a list of registry documents of one kind (paged), and of one by path segment 2. */

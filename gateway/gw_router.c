@@ -55,6 +55,12 @@ static const gw_route routes[] = {
      "grants.suspend"},
     {"POST", "/v1/grants/{}/resume", gw_h_grant_state, ADMIN_AGENCY, GW_AUDIT, "grants.resume"},
     {"POST", "/v1/grants/{}/revoke", gw_h_grant_state, ADMIN_AGENCY, GW_AUDIT, "grants.revoke"},
+    {"POST", "/v1/services/{}/pull", gw_h_pull_now, ADMIN_AGENCY, GW_AUDIT, "pulls.run"},
+    {"GET", "/v1/services/{}/pulls", gw_h_pull_list, ADMIN_AGENCY, GW_AUDIT, "pulls.list"},
+    {"POST", "/v1/services/{}/call", gw_h_relay, ANY, GW_AUDIT, "relay.call"},
+    {"GET", "/v1/services/{}/call", gw_h_relay, ANY, GW_AUDIT, "relay.call"},
+    {"GET", "/v1/services/{}/wsdl", gw_h_wsdl, ANY, GW_AUDIT, "soap.wsdl"},
+    {"POST", "/soap/{}", gw_h_soap, ANY, GW_AUDIT, "soap.call"},
     {"GET", "/v1/indicators", gw_h_indicator_list, ANY, GW_AUDIT, "indicators.list"},
     {"GET", "/v1/indicators/{}", gw_h_indicator_get, ANY, GW_AUDIT, "indicators.get"},
 };

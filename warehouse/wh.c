@@ -13,7 +13,7 @@
 /* One named DB per registry kind, in wh_kind order; the names are the on-disk format. */
 static const char *const DOC_DB[WH_KIND_COUNT] = {
     "agencies", "systems", "codelists", "contracts", "services",
-    "requests", "grants",  "indicators", "meta",
+    "requests", "grants",  "indicators", "meta", "pullruns",
 };
 
 static lt_err mkdir_p(const char *dir, lt_errinfo *ei)

@@ -36,7 +36,7 @@ void wh_close(wh_env *env);
 /* ---- registry documents: JSON text by string id, one DB per kind ---- */
 typedef enum wh_kind {
     WH_AGENCIES, WH_SYSTEMS, WH_CODELISTS, WH_CONTRACTS, WH_SERVICES, WH_REQUESTS, WH_GRANTS,
-    WH_INDICATORS, WH_META, WH_KIND_COUNT
+    WH_INDICATORS, WH_META, WH_PULLRUNS, WH_KIND_COUNT
 } wh_kind;
 
 #define WH_NOOVERWRITE 1 /* fail with LT_E_CONFLICT if the id exists */

@@ -1,0 +1,625 @@
+/* The relay (API.md §8, POST|GET /v1/services/{id}/call): grant check, a live call to the
+ * provider's source, mapping to the contract, the exchange envelope out, projected by the
+ * caller's grant. Nothing is stored: a relay answer is live data.
+ *
+ * Threads: the handler runs on an HTTP worker and never waits for the provider. It builds a
+ * job (every string the call needs is copied into it), suspends the connection and queues the
+ * job; a relay worker runs gw_fetch (blocking, bounded by the source's timeouts), maps and
+ * validates the answer, writes the reply into the request and resumes the connection.
+ *
+ * Answer shape: the exchange envelope as for records reads. When some records of the
+ * provider's answer fail mapping or the contract, they are left out and the envelope gains
+ * "rejected": N and "errors": [{record, field?, message}] (the first GW_RELAY_MAX_ERRORS);
+ * for a caller reading through a grant, an error on a field outside the grant names neither
+ * the field nor its value. Provider failures are problem+json: 504 gateway_timeout (timed
+ * out), 503 service_unavailable (unreachable, or the relay queue is full), 502 bad_gateway
+ * (non-2xx, unreadable answer, SOAP fault with its fault string).
+ *
+ * Ownership: a job is owned by the pool from submission; it borrows its request (and the
+ * service through the request's arena) only while job->r is set, which shutdown clears after
+ * answering the request itself. The pool is freed by gw_relay_free, or by the last worker
+ * still inside an upstream call after that. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gw_envelope.h"
+#include "gw_int.h"
+#include "gw_upstream.h"
+#include "lt_log.h"
+
+#define GW_RELAY_THREADS 8            /* upstream calls in flight at once */
+#define GW_RELAY_QUEUE_MAX 256        /* calls waiting for a worker; past it: 503 at once */
+#define GW_RELAY_TIMEOUT_MS 10000     /* source.timeout_ms when the service names none */
+#define GW_RELAY_CONNECT_MS 5000      /* connect timeout cap (never above the total) */
+#define GW_RELAY_MAX_ERRORS 100       /* record errors listed in an answer */
+#define GW_RELAY_SECRET_MAX 4096      /* password_file / token_file size cap */
+
+typedef enum { JOB_QUEUED, JOB_FETCHING } gw_job_state;
+
+typedef struct gw_job {
+    struct gw_job *prev, *next; /* the pool's list of queued and running jobs */
+    gw_job_state state;
+    gw_req *r;                  /* borrowed; NULL once shutdown answered it */
+    const rg_service *svc;      /* borrowed through r's arena: used only while r is set */
+    size_t max_records;
+    gw_fetch_req fq;            /* points into the strings below */
+    char *url, *body, *soap_action, *auth_type, *username, *password, *token, *cert, *key;
+} gw_job;
+
+struct gw_relay {
+    pthread_mutex_t mu;
+    pthread_cond_t work; /* a job was queued, or stopping */
+    pthread_cond_t idle; /* a worker finished writing a reply */
+    gw_job *head, *tail;
+    size_t queued;
+    int writing;         /* workers writing into a request (shutdown waits for them) */
+    int live;            /* worker threads running */
+    bool stopping, orphaned;
+};
+
+/* ---- the pool ------------------------------------------------------------------------- */
+
+static void job_free(gw_job *j)
+{
+    if (!j)
+        return;
+    free(j->url);
+    free(j->body);
+    free(j->soap_action);
+    free(j->auth_type);
+    free(j->username);
+    free(j->password);
+    free(j->token);
+    free(j->cert);
+    free(j->key);
+    free(j);
+}
+
+static void pool_destroy(gw_relay *p)
+{
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->work);
+    pthread_cond_destroy(&p->idle);
+    free(p);
+}
+
+static void unlink_job(gw_relay *p, gw_job *j)
+{
+    if (j->prev)
+        j->prev->next = j->next;
+    else
+        p->head = j->next;
+    if (j->next)
+        j->next->prev = j->prev;
+    else
+        p->tail = j->prev;
+    j->prev = j->next = NULL;
+}
+
+static void relay_answer(gw_job *j, lt_err e, const gw_fetch_res *res, lt_errinfo *ei);
+
+/* Runs one job outside the lock; the request is written only if shutdown has not answered
+ * it meanwhile, and resumed before `writing` drops so shutdown never outruns a resume. */
+static void run_job(gw_relay *p, gw_job *j)
+{
+    gw_fetch_res res = {0};
+    lt_errinfo ei = {0};
+    lt_err e = gw_fetch(&j->fq, &res, &ei);
+    pthread_mutex_lock(&p->mu);
+    unlink_job(p, j);
+    gw_req *r = j->r;
+    p->writing += r != NULL;
+    pthread_mutex_unlock(&p->mu);
+    if (r) {
+        relay_answer(j, e, &res, &ei);
+        gw_req_resume(r);
+        pthread_mutex_lock(&p->mu);
+        if (--p->writing == 0)
+            pthread_cond_broadcast(&p->idle);
+        pthread_mutex_unlock(&p->mu);
+    }
+    gw_fetch_res_free(&res);
+    lt_errinfo_clear(&ei);
+    job_free(j);
+}
+
+static gw_job *next_queued(gw_relay *p)
+{
+    for (gw_job *j = p->head; j; j = j->next)
+        if (j->state == JOB_QUEUED)
+            return j;
+    return NULL;
+}
+
+static void *worker(void *arg)
+{
+    gw_relay *p = arg;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        gw_job *j = next_queued(p);
+        if (!j) {
+            if (p->stopping)
+                break;
+            pthread_cond_wait(&p->work, &p->mu);
+            continue;
+        }
+        j->state = JOB_FETCHING;
+        p->queued--;
+        pthread_mutex_unlock(&p->mu);
+        run_job(p, j);
+        pthread_mutex_lock(&p->mu);
+    }
+    bool last = --p->live == 0 && p->orphaned;
+    pthread_mutex_unlock(&p->mu);
+    if (last)
+        pool_destroy(p);
+    return NULL;
+}
+
+lt_err gw_relay_start(gw_ctx *ctx, gw_relay **out, lt_errinfo *ei)
+{
+    (void)ctx;
+    gw_relay *p = calloc(1, sizeof *p);
+    if (!p)
+        return lt_fail(ei, LT_E_NOMEM, "out of memory");
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->work, NULL);
+    pthread_cond_init(&p->idle, NULL);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    /* Detached: shutdown does not wait for a call to a slow provider to end. */
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    for (int i = 0; i < GW_RELAY_THREADS; i++) {
+        pthread_t t;
+        pthread_mutex_lock(&p->mu);
+        bool ok = pthread_create(&t, &attr, worker, p) == 0;
+        p->live += ok;
+        pthread_mutex_unlock(&p->mu);
+        if (!ok) {
+            pthread_attr_destroy(&attr);
+            gw_relay_stop(p);
+            gw_relay_free(p);
+            return lt_fail(ei, LT_E_INTERNAL, "cannot start the relay threads");
+        }
+    }
+    pthread_attr_destroy(&attr);
+    *out = p;
+    return LT_OK;
+}
+
+void gw_relay_stop(gw_relay *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->stopping = true;
+    while (p->writing > 0)
+        pthread_cond_wait(&p->idle, &p->mu);
+    gw_job *j = p->head, *next;
+    for (; j; j = next) {
+        next = j->next;
+        /* Answered here under the lock (the pool lock is always taken before libmicrohttpd's
+         * own, never after, so resuming here cannot deadlock). */
+        if (j->r) {
+            gw_fail(j->r, LT_E_UNAVAILABLE, "the gateway is shutting down; call again later");
+            gw_req_resume(j->r);
+            j->r = NULL;
+        }
+        if (j->state == JOB_QUEUED) { /* never started: nobody else holds it */
+            unlink_job(p, j);
+            p->queued--;
+            job_free(j);
+        }
+    }
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->mu);
+}
+
+void gw_relay_free(gw_relay *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    bool now = p->live == 0;
+    p->orphaned = !now;
+    pthread_mutex_unlock(&p->mu);
+    if (now)
+        pool_destroy(p);
+}
+
+/* Queues the job and suspends the request; false after answering 503 (full or stopping). */
+static bool submit(gw_req *r, gw_job *j)
+{
+    gw_relay *p = r->ctx->relay;
+    if (!p) {
+        gw_fail(r, LT_E_UNAVAILABLE, "the relay is not running");
+        return false;
+    }
+    pthread_mutex_lock(&p->mu);
+    bool ok = !p->stopping && p->queued < GW_RELAY_QUEUE_MAX;
+    if (ok) {
+        /* Suspended before any worker can see the job, so a resume never precedes it. */
+        gw_req_suspend(r);
+        j->r = r;
+        j->prev = p->tail;
+        if (p->tail)
+            p->tail->next = j;
+        else
+            p->head = j;
+        p->tail = j;
+        p->queued++;
+        pthread_cond_signal(&p->work);
+    }
+    bool stopping = p->stopping;
+    pthread_mutex_unlock(&p->mu);
+    if (!ok) {
+        r->ei.retry_after = 1;
+        gw_fail(r, LT_E_UNAVAILABLE, stopping ? "the gateway is shutting down"
+                : "too many relay calls are waiting for their providers; call again later");
+    }
+    return ok;
+}
+
+/* ---- the answer (on a relay worker) ----------------------------------------------------- */
+
+typedef struct relay_out {
+    gw_req *r;
+    const rg_service *svc;
+    lt_buf rec;     /* one record's canonical text */
+    size_t count, rejected;
+    json_t *errors; /* listed record errors (new) */
+} relay_out;
+
+/* A record error as the caller may see it: through a grant, nothing of a field outside it. */
+static void add_error(relay_out *o, long index, const char *field, const char *message)
+{
+    if (json_array_size(o->errors) >= GW_RELAY_MAX_ERRORS)
+        return;
+    bool shown = !field || gw_grant_allows(o->r->grant, field, strlen(field));
+    json_t *e = json_pack("{s:I}", "record", (json_int_t)index);
+    if (field && shown)
+        json_object_set_new(e, "field", json_string(field));
+    json_t *m = json_string(shown && message ? message : "a field outside your grant does "
+                            "not meet the contract");
+    json_object_set_new(e, "message", m ? m : json_string("does not meet the contract"));
+    json_array_append_new(o->errors, e);
+}
+
+static void add_errors(relay_out *o, long index, const json_t *errs)
+{
+    size_t i;
+    json_t *e;
+    if (!json_array_size(errs))
+        add_error(o, index, NULL, "does not meet the contract");
+    json_array_foreach(errs, i, e) {
+        add_error(o, index, json_string_value(json_object_get(e, "field")),
+                  json_string_value(json_object_get(e, "message")));
+    }
+}
+
+static int on_record(void *ctx, long index, json_t *mapped, const json_t *raw,
+                     const char *field, const char *error)
+{
+    relay_out *o = ctx;
+    lt_errinfo ei = {0};
+    json_t *norm = NULL;
+    (void)raw;
+    if (!mapped) {
+        o->rejected++;
+        add_error(o, index, field, error ? error : "could not be mapped");
+    } else if (ct_validate(o->svc->contract, mapped, index, rg_code_exists, o->r->ctx->rg,
+                           &norm, &ei) == LT_OK) {
+        lt_buf_reset(&o->rec);
+        ct_record_write(o->svc->contract, norm, &o->rec);
+        gw_env_record(&o->r->out, o->count++, o->r->grant, o->rec.data, o->rec.len);
+        json_decref(norm);
+    } else {
+        o->rejected++;
+        add_errors(o, index, ei.errors);
+    }
+    json_decref(mapped);
+    lt_errinfo_clear(&ei);
+    return o->r->out.err || o->rec.err ? -1 : 0;
+}
+
+/* Provider failures keep gw_fetch's code (504/503/502); anything else about the call is
+ * the gateway's side of the source, said as a bad gateway too. */
+static void fail_upstream(gw_req *r, lt_err e, const lt_errinfo *ei)
+{
+    lt_err code = e == LT_E_TIMEOUT || e == LT_E_UNAVAILABLE || e == LT_E_NOMEM
+                  ? e : LT_E_UPSTREAM;
+    gw_fail(r, code, "%s", ei->detail[0] ? ei->detail : lt_strerror(e));
+}
+
+/* Closes the envelope; with rejects, reopens its last brace for "rejected" and "errors". */
+static void finish(relay_out *o)
+{
+    gw_req *r = o->r;
+    gw_env_end(&r->out, r->grant, o->svc->contract, NULL, NULL);
+    if (o->rejected && !r->out.err) {
+        char *errs = json_dumps(o->errors, JSON_COMPACT);
+        r->out.len--;
+        lt_buf_printf(&r->out, ",\"rejected\":%zu,\"errors\":%s}", o->rejected,
+                      errs ? errs : "[]");
+        free(errs);
+    }
+    if (r->out.err) {
+        gw_fail(r, r->out.err, "the answer is too large to build");
+        return;
+    }
+    r->status = 200;
+    r->content_type = GW_MEDIA_ENVELOPE;
+    r->records = o->count;
+}
+
+static int drop_record(void *ctx, long index, json_t *mapped, const json_t *raw,
+                       const char *field, const char *error)
+{
+    (void)ctx, (void)index, (void)raw, (void)field, (void)error;
+    json_decref(mapped);
+    return 1;
+}
+
+/* SOAP 1.1 sends a Fault with HTTP 500: its fault string says more than the status. */
+static bool fail_soap_fault(gw_job *j, const gw_fetch_res *res)
+{
+    if (strcmp(j->svc->format, "soap") != 0 || res->status != 500 || !res->body)
+        return false;
+    lt_errinfo fe = {0};
+    lt_err e = ad_map_payload(j->svc->mapping, j->svc->format, res->body, res->len, 1,
+                              drop_record, NULL, &fe);
+    bool fault = e == LT_E_UPSTREAM && fe.detail[0];
+    if (fault)
+        gw_fail(j->r, LT_E_UPSTREAM, "%s", fe.detail);
+    lt_errinfo_clear(&fe);
+    return fault;
+}
+
+static void relay_answer(gw_job *j, lt_err e, const gw_fetch_res *res, lt_errinfo *ei)
+{
+    gw_req *r = j->r;
+    if (e) {
+        if (!(e == LT_E_UPSTREAM && fail_soap_fault(j, res)))
+            fail_upstream(r, e, ei);
+        return;
+    }
+    relay_out o = {r, j->svc, {0}, 0, 0, json_array()};
+    lt_buf_init(&o.rec, 0);
+    lt_buf_reset(&r->out);
+    gw_env_begin(&r->out, j->svc);
+    lt_errinfo me = {0};
+    e = ad_map_payload(j->svc->mapping, j->svc->format, res->body ? res->body : "", res->len,
+                       j->max_records, on_record, &o, &me);
+    if (e == LT_E_UPSTREAM) /* a SOAP fault: its fault string is the detail */
+        gw_fail(r, LT_E_UPSTREAM, "%s", me.detail);
+    else if (e)
+        gw_fail(r, e == LT_E_NOMEM ? e : LT_E_UPSTREAM, "the provider's answer could not be "
+                "read as %s: %s", j->svc->format, me.detail[0] ? me.detail : lt_strerror(e));
+    else
+        finish(&o);
+    lt_log(LT_LOG_INFO, "relay service=%s status=%ld bytes=%zu records=%zu rejected=%zu "
+           "upstream_ms=%ld id=%s", j->svc->id, res->status, res->len, o.count, o.rejected,
+           res->elapsed_ms, r->request_id);
+    lt_errinfo_clear(&me);
+    lt_buf_free(&o.rec);
+    json_decref(o.errors);
+}
+
+/* ---- the handler (on an HTTP worker) ----------------------------------------------------- */
+
+static enum MHD_Result query_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
+{
+    (void)kind;
+    json_t *v = json_string(value ? value : "");
+    if (!v) /* not UTF-8: the caller is told by the check after the walk */
+        return MHD_NO;
+    json_object_set_new(cls, key, v);
+    return MHD_YES;
+}
+
+/* True when tmpl has a {{name}} placeholder (blanks inside the braces allowed). */
+static bool template_names(const char *tmpl, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = tmpl ? strstr(tmpl, "{{") : NULL; p; p = strstr(p, "{{")) {
+        p += 2;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (strncmp(p, name, n) != 0)
+            continue;
+        const char *q = p + n;
+        while (*q == ' ' || *q == '\t')
+            q++;
+        if (q[0] == '}' && q[1] == '}')
+            return true;
+    }
+    return false;
+}
+
+/* A caller's parameter the template does not take is a mistake worth saying (422). */
+static bool params_known(gw_req *r, const json_t *caller, const char *tmpl)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)caller, k, v) {
+        if (!template_names(tmpl, k)) {
+            gw_fail(r, LT_E_INVALID, "unknown parameter '%.64s': the service's "
+                    "request_template has no {{%.64s}}", k, k);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The caller's parameters over source.params: GET takes the query, POST its JSON object
+ * body (empty = none). New reference, or NULL after replying. */
+static json_t *call_params(gw_req *r, const json_t *src)
+{
+    json_t *defaults = json_object_get(src, "params");
+    json_t *p = json_is_object(defaults) ? json_deep_copy(defaults) : json_object();
+    if (strcmp(r->method, "GET") == 0) {
+        json_t *q = json_object();
+        int n = MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, NULL, NULL);
+        if (MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, query_cb, q) != n) {
+            json_decref(q);
+            json_decref(p);
+            gw_fail(r, LT_E_BAD_UTF8, "a query parameter is not valid UTF-8");
+            return NULL;
+        }
+        bool ok = params_known(r, q, json_string_value(json_object_get(src,
+                                                                         "request_template")));
+        json_object_update(p, q);
+        json_decref(q);
+        if (!ok)
+            json_decref(p);
+        return ok ? p : NULL;
+    }
+    if (r->body.len == 0)
+        return p;
+    json_t *b = gw_body_json(r); /* arena-owned */
+    if (!b || !json_is_object(b)) {
+        json_decref(p);
+        if (b)
+            gw_fail(r, LT_E_INVALID, "the body must be a JSON object of parameters");
+        return NULL;
+    }
+    if (!params_known(r, b, json_string_value(json_object_get(src, "request_template")))) {
+        json_decref(p);
+        return NULL;
+    }
+    json_object_update(p, b);
+    return p;
+}
+
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+/* A secret file's first line (a trailing newline dropped); new, or NULL. */
+static char *read_secret(const char *path)
+{
+    FILE *f = path ? fopen(path, "rb") : NULL;
+    if (!f)
+        return NULL;
+    char *buf = calloc(1, GW_RELAY_SECRET_MAX + 1);
+    size_t n = buf ? fread(buf, 1, GW_RELAY_SECRET_MAX, f) : 0;
+    fclose(f);
+    while (buf && n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        buf[--n] = '\0';
+    return buf;
+}
+
+static bool job_auth(gw_job *j, const json_t *auth)
+{
+    const char *type = json_string_value(json_object_get(auth, "type"));
+    if (!type || strcmp(type, "none") == 0)
+        return true;
+    j->auth_type = strdup(type);
+    j->username = dup_or_null(json_string_value(json_object_get(auth, "username")));
+    j->password = read_secret(json_string_value(json_object_get(auth, "password_file")));
+    j->token = read_secret(json_string_value(json_object_get(auth, "token_file")));
+    j->cert = dup_or_null(json_string_value(json_object_get(auth, "cert_file")));
+    j->key = dup_or_null(json_string_value(json_object_get(auth, "key_file")));
+    j->fq.auth = (gw_fetch_auth){j->auth_type, j->username, j->password, j->token, j->cert,
+                                 j->key};
+    return j->auth_type && (strcmp(type, "basic") != 0 || j->password) &&
+           (strcmp(type, "bearer") != 0 || j->token);
+}
+
+/* The URL with a filled REST template as its query (joined with '?' or '&'). New. */
+static char *join_url(const char *url, const char *query)
+{
+    while (query && (*query == '?' || *query == '&'))
+        query++;
+    if (!query || !*query)
+        return strdup(url);
+    size_t n = strlen(url) + strlen(query) + 2;
+    char *out = malloc(n);
+    if (out)
+        snprintf(out, n, "%s%c%s", url, strchr(url, '?') ? '&' : '?', query);
+    return out;
+}
+
+/* Fills the fetch request like a pull: SOAP/XML POST the filled template, REST formats GET
+ * it as the query. Takes `filled` (new). */
+static bool job_request(gw_job *j, const rg_service *svc, const json_t *src, char *filled,
+                        size_t max_bytes)
+{
+    bool post = strcmp(svc->format, "soap") == 0 || strcmp(svc->format, "xml") == 0;
+    const char *url = json_string_value(json_object_get(src, "url"));
+    json_int_t t = json_integer_value(json_object_get(src, "timeout_ms"));
+    long timeout = t > 0 ? (long)t : GW_RELAY_TIMEOUT_MS;
+    if (post) {
+        j->url = strdup(url);
+        j->body = filled ? filled : strdup("");
+        j->soap_action = dup_or_null(json_string_value(json_object_get(src, "soap_action")));
+    } else {
+        j->url = join_url(url, filled);
+        free(filled);
+    }
+    j->fq = (gw_fetch_req){.method = post ? "POST" : "GET", .url = j->url, .body = j->body,
+                           .body_len = j->body ? strlen(j->body) : 0,
+                           .content_type = post ? "text/xml; charset=utf-8" : NULL,
+                           .soap_action = j->soap_action,
+                           .connect_timeout_ms = timeout < GW_RELAY_CONNECT_MS
+                                                 ? timeout : GW_RELAY_CONNECT_MS,
+                           .timeout_ms = timeout, .max_bytes = max_bytes, .retries = 0};
+    return j->url && (!post || j->body);
+}
+
+/* The job for this call, or NULL after replying (409 no source, 422 template, …). */
+static gw_job *build_job(gw_req *r, const rg_service *svc)
+{
+    const json_t *src = json_object_get(svc->def, "source");
+    const char *url = json_string_value(json_object_get(src, "url"));
+    if (!url || !*url) {
+        gw_fail(r, LT_E_CONFLICT, "service '%s' has no source.url: its provider pushes data, "
+                "so there is nothing to call live (read /v1/services/%s/records)", svc->id,
+                svc->id);
+        return NULL;
+    }
+    json_t *params = call_params(r, src);
+    if (!params)
+        return NULL;
+    const char *tmpl = json_string_value(json_object_get(src, "request_template"));
+    bool xml = strcmp(svc->format, "soap") == 0 || strcmp(svc->format, "xml") == 0;
+    char *filled = NULL;
+    lt_err e = tmpl ? gw_template_fill(tmpl, params, xml ? GW_ESC_XML : GW_ESC_URL, &filled,
+                                       &r->ei) : LT_OK;
+    json_decref(params);
+    if (e) {
+        gw_reply_error(r);
+        return NULL;
+    }
+    gw_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        free(filled);
+        gw_fail(r, LT_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    j->svc = svc;
+    j->max_records = r->ctx->cfg->max_records_per_request;
+    bool ok = job_request(j, svc, src, filled, r->ctx->cfg->max_body_bytes);
+    bool authed = job_auth(j, json_object_get(src, "auth"));
+    if (!ok || !authed) {
+        job_free(j);
+        if (!ok)
+            gw_fail(r, LT_E_NOMEM, "out of memory");
+        else
+            gw_fail(r, LT_E_UNAVAILABLE, "the credentials of service '%s' (source.auth) "
+                    "cannot be read", svc->id);
+        return NULL;
+    }
+    return j;
+}
+
+void gw_h_relay(gw_req *r)
+{
+    rg_service *svc = gw_load_service(r, 2);
+    if (!svc || !gw_access_service(r, svc, GW_OP_READ))
+        return;
+    gw_job *j = build_job(r, svc);
+    if (j && !submit(r, j))
+        job_free(j);
+}
