@@ -57,6 +57,7 @@ int main(int argc, char **argv)
         return 2;
     }
     lt_errinfo ei = {0};
+    lt_tune_malloc(); /* as `lienthong serve` does */
     ad_init();
     json_t *mdef = lt_json_load_file(argv[2], &ei), *cdef = lt_json_load_file(argv[3], &ei);
     ad_mapping *m = NULL;

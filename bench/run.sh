@@ -247,6 +247,36 @@ code=$(curl -sS -o "$work/record.consumer" -w '%{http_code}' \
 grep -q '"restricted_fields":\["reporter"\]' "$work/record.consumer" ||
   { log "consumer read: HTTP $code: $(head -c 400 "$work/record.consumer")"; exit 1; }
 run_wrk lt-record-grant "$record_url" "$here/auth_consumer.lua"
+# The relay (issue 4): a live call to a provider (nginx serving the department's JSON), mapped
+# to the contract and answered in the envelope, next to nginx proxy_pass to the same upstream.
+mkdir -p "$work/www/upstream"
+"$py" - "$example/data/stc-thu-ngan-sach-2026-10.json" "$work/www/upstream/thu.json" <<'PYUP'
+import json, sys
+doc = json.load(open(sys.argv[1], encoding="utf-8"))
+doc["data"] = doc["data"][:1]  # one live value, as a dashboard asks for it
+json.dump(doc, open(sys.argv[2], "w", encoding="utf-8"), ensure_ascii=False)
+PYUP
+chmod -R a+rX "$work/www"
+"$py" - "$example/services/stc-thu-ngan-sach.json" "$work/relay-service.json" "$ngx/upstream/thu.json" <<'PYSVC'
+import json, sys
+svc = json.load(open(sys.argv[1], encoding="utf-8"))
+svc["id"] = "bench-relay"
+svc.pop("status", None)
+svc["source"] = {"mode": "pull", "format": "json", "url": sys.argv[3], "timeout_ms": 5000}
+json.dump(svc, open(sys.argv[2], "w", encoding="utf-8"), ensure_ascii=False)
+PYSVC
+for step in "/v1/services" "/v1/services/bench-relay/status"; do
+  body=@"$work/relay-service.json"
+  [ "$step" = /v1/services ] || body='{"status":"published","reason":"bench"}'
+  code=$(curl -sS -o "$work/relay-setup.out" -w '%{http_code}' "${auth[@]}" \
+    -H 'Content-Type: application/json' --data-binary "$body" "$lt$step")
+  case "$code" in 200|201) ;; *) log "relay set-up $step: HTTP $code: $(head -c 300 "$work/relay-setup.out")"; exit 1 ;; esac
+done
+relay_url=$lt/v1/services/bench-relay/call
+code=$(curl -sS -o "$work/relay.body" -w '%{http_code}' "${auth[@]}" "$relay_url")
+[ "$code" = 200 ] || { log "relay: HTTP $code: $(head -c 400 "$work/relay.body")"; exit 1; }
+run_wrk nginx-proxy "$ngx/proxy/thu.json" "$here/auth.lua"
+run_wrk lt-relay "$relay_url" "$here/auth.lua"
 # Every read appends an audit entry through one writer thread: how far behind is it now?
 audit_count() { curl -s "${auth[@]}" "$lt/metrics" | awk '/^lienthong_audit_entries /{print $2; exit}'; }
 a0=$(audit_count); t0=$(date +%s.%N); a1=$a0; drained=no
@@ -368,6 +398,7 @@ except ValueError:
 settings = read("wrk.settings").strip()
 nh, lh, nr, lr = wrk("nginx-healthz"), wrk("lt-healthz"), wrk("nginx-record"), wrk("lt-record")
 lg = wrk("lt-record-grant")
+np_, lrel = wrk("nginx-proxy"), wrk("lt-relay")
 hsize = os.path.getsize(os.path.join(work, "healthz.body"))
 rsize = os.path.getsize(os.path.join(work, "record.body"))
 
@@ -376,6 +407,7 @@ def ratio(a, b):
 
 rh, rr = ratio(lh, nh), ratio(lr, nr)
 rg, rga = ratio(lg, nr), ratio(lg, lr)
+rrel = ratio(lrel, np_)
 times = read("push.times").split("\n")
 pushes = []
 for i, line in enumerate(times[:2]):
@@ -408,6 +440,10 @@ rows = [
     ("lienthong record by key, consumer under a grant (projection; %.2f× the admin read)"
      % (rga or 0), lg, fx(rg) if rg else "?", "≥ 0.9× the admin read",
      verdict(rga, 0.9, fx)),
+    ("nginx `proxy_pass` to a local upstream (the department's JSON, one record)", np_,
+     "1.00×" if np_["rps"] else "?", "reference", ""),
+    ("lienthong relay `GET …/call`: same upstream, mapped, validated, enveloped", lrel,
+     fx(rrel) if rrel else "?", "≥ 0.6× nginx proxy_pass", verdict(rrel, 0.6, fx)),
 ]
 now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 L = []
@@ -443,7 +479,8 @@ L.append("")
 L.append("Record read: `GET /v1/services/%s/records/%s` with `Authorization: Bearer` (bench/auth.lua; "
          "nginx gets the same header). Checks during the run:" % (service, key))
 for label, r in (("nginx (healthz size)", nh), ("lienthong /healthz", lh), ("nginx (record size)", nr),
-                 ("lienthong record read", lr), ("lienthong record read under a grant", lg)):
+                 ("lienthong record read", lr), ("lienthong record read under a grant", lg),
+                 ("nginx proxy_pass", np_), ("lienthong relay", lrel)):
     errs = r["errors"] or "connect 0, read 0, write 0, timeout 0"
     L.append("- %s: %s requests, non-2xx: %d, socket errors: %s, p99 %s" % (
         label, "{:,}".format(r["requests"]) if r["requests"] else "?", r["non2xx"], errs, ms(r["p99"])))

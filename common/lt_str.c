@@ -1,6 +1,7 @@
 #include "lt_str.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -283,4 +284,11 @@ void lt_random_id(const char *prefix, char *out, size_t size)
     memcpy(r + 8, &b, 4);
     lt_hex(r, sizeof r, hx);
     snprintf(out, size, "%s%s", prefix, hx);
+}
+
+void lt_tune_malloc(void)
+{
+    mallopt(M_TOP_PAD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
 }

@@ -37,6 +37,11 @@ void lt_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
 /* "YYYY-MM-DD" → days since epoch; -1 on a bad or impossible date. */
 int lt_date_parse(const char *s, size_t n, int64_t *days);
 
+/* Tunes glibc malloc for large payloads, once at process start before threads: grow heaps in
+ * big steps and keep freed memory for the next request (measured: a third of a 100,000-record
+ * push went to mprotect and page faults of growing thread heaps). */
+void lt_tune_malloc(void);
+
 /* Random hex id with a prefix: "q-" + 24 hex → out (needs strlen(prefix)+25 bytes). */
 void lt_random_id(const char *prefix, char *out, size_t size);
 /* Lowercase hex of n bytes into out (2n+1 bytes). */

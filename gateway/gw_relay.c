@@ -102,11 +102,11 @@ static void relay_answer(gw_job *j, lt_err e, const gw_fetch_res *res, lt_errinf
 
 /* Runs one job outside the lock; the request is written only if shutdown has not answered
  * it meanwhile, and resumed before `writing` drops so shutdown never outruns a resume. */
-static void run_job(gw_relay *p, gw_job *j)
+static void run_job(gw_relay *p, gw_job *j, gw_fetch_conn *conn)
 {
     gw_fetch_res res = {0};
     lt_errinfo ei = {0};
-    lt_err e = gw_fetch(&j->fq, &res, &ei);
+    lt_err e = gw_fetch_on(conn, &j->fq, &res, &ei);
     pthread_mutex_lock(&p->mu);
     unlink_job(p, j);
     gw_req *r = j->r;
@@ -136,6 +136,7 @@ static gw_job *next_queued(gw_relay *p)
 static void *worker(void *arg)
 {
     gw_relay *p = arg;
+    gw_fetch_conn *conn = gw_fetch_conn_new(); /* keep-alive to providers; NULL: fresh each */
     pthread_mutex_lock(&p->mu);
     for (;;) {
         gw_job *j = next_queued(p);
@@ -148,11 +149,12 @@ static void *worker(void *arg)
         j->state = JOB_FETCHING;
         p->queued--;
         pthread_mutex_unlock(&p->mu);
-        run_job(p, j);
+        run_job(p, j, conn);
         pthread_mutex_lock(&p->mu);
     }
     bool last = --p->live == 0 && p->orphaned;
     pthread_mutex_unlock(&p->mu);
+    gw_fetch_conn_free(conn);
     if (last)
         pool_destroy(p);
     return NULL;

@@ -431,7 +431,35 @@ static lt_err gw_run(CURL *h, const gw_fetch_req *q, const gw_target *t, gw_sink
     return e;
 }
 
+struct gw_fetch_conn {
+    CURL *h; /* kept between calls: libcurl keeps its live connections with the handle */
+};
+
+gw_fetch_conn *gw_fetch_conn_new(void)
+{
+    pthread_once(&gw_curl_once, gw_curl_global_init);
+    gw_fetch_conn *c = calloc(1, sizeof *c);
+    if (c && !(c->h = curl_easy_init())) {
+        free(c);
+        c = NULL;
+    }
+    return c;
+}
+
+void gw_fetch_conn_free(gw_fetch_conn *c)
+{
+    if (!c)
+        return;
+    curl_easy_cleanup(c->h);
+    free(c);
+}
+
 lt_err gw_fetch(const gw_fetch_req *req, gw_fetch_res *res, lt_errinfo *ei)
+{
+    return gw_fetch_on(NULL, req, res, ei);
+}
+
+lt_err gw_fetch_on(gw_fetch_conn *c, const gw_fetch_req *req, gw_fetch_res *res, lt_errinfo *ei)
 {
     if (!req || !res)
         return lt_fail(ei, LT_E_INTERNAL, "gw_fetch: NULL argument");
@@ -447,11 +475,14 @@ lt_err gw_fetch(const gw_fetch_req *req, gw_fetch_res *res, lt_errinfo *ei)
         e = gw_build_headers(req, &hdrs, ei);
     if (e != LT_OK)
         return e;
-    CURL *h = curl_easy_init();
+    /* A kept handle is reset (every option back to its default) but keeps its connections. */
+    CURL *h = c ? c->h : curl_easy_init();
     if (!h) {
         curl_slist_free_all(hdrs);
         return lt_fail(ei, LT_E_INTERNAL, "libcurl could not create a handle");
     }
+    if (c)
+        curl_easy_reset(h);
     gw_sink s;
     memset(&s, 0, sizeof s);
     lt_buf_init(&s.body, req->max_bytes);
@@ -459,7 +490,8 @@ lt_err gw_fetch(const gw_fetch_req *req, gw_fetch_res *res, lt_errinfo *ei)
     e = gw_run(h, req, &t, &s, res, ei);
     gw_sink_clear(&s);
     lt_buf_free(&s.body);
-    curl_easy_cleanup(h);
+    if (!c)
+        curl_easy_cleanup(h);
     curl_slist_free_all(hdrs);
     res->elapsed_ms = (long)((lt_mono_us() - t0) / 1000);
     return e;

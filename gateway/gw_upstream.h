@@ -63,6 +63,15 @@ typedef struct gw_fetch_res {
  *   timeouts or cap, or CR/LF in a header value;
  * LT_E_NOMEM, LT_E_INTERNAL.
  * ei->detail says what happened, naming host and port but never credentials. */
+/* A kept connection for one thread's successive calls: libcurl reuses its open connections
+ * to the same providers (HTTP keep-alive) instead of connecting anew each time. New with
+ * gw_fetch_conn_new (NULL when out of memory), free with gw_fetch_conn_free; used by one
+ * thread at a time. gw_fetch_on(NULL, …) is gw_fetch. */
+typedef struct gw_fetch_conn gw_fetch_conn;
+gw_fetch_conn *gw_fetch_conn_new(void);
+void gw_fetch_conn_free(gw_fetch_conn *c);
+lt_err gw_fetch_on(gw_fetch_conn *c, const gw_fetch_req *req, gw_fetch_res *res,
+                   lt_errinfo *ei);
 lt_err gw_fetch(const gw_fetch_req *req, gw_fetch_res *res, lt_errinfo *ei);
 /* Frees the fields and zeroes res; safe on a zeroed or already freed result. */
 void gw_fetch_res_free(gw_fetch_res *res);

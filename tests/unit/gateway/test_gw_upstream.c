@@ -280,6 +280,37 @@ static lt_err get(const char *url, const char *inm, gw_fetch_res *res, lt_errinf
     return gw_fetch(&q, res, ei);
 }
 
+/* A kept connection serves successive calls (each fully reset: an option of one call, such as
+ * If-None-Match, never leaks into the next), and errors on it leave it usable. */
+static void test_kept_connection(const peer *p)
+{
+    char ok[128], etag[128], closed[128];
+    snprintf(ok, sizeof ok, "http://127.0.0.1:%d/ok", p->port);
+    snprintf(etag, sizeof etag, "http://127.0.0.1:%d/etag", p->port);
+    snprintf(closed, sizeof closed, "http://127.0.0.1:%d/ok", p->closed_port);
+    gw_fetch_conn *c = gw_fetch_conn_new();
+    CHECK(c != NULL);
+    for (int i = 0; c && i < 3; i++) {
+        gw_fetch_res res;
+        lt_errinfo ei = {0};
+        gw_fetch_req q = {.method = "GET", .url = ok, .connect_timeout_ms = 1000,
+                          .timeout_ms = 5000, .max_bytes = 1u << 20};
+        CHECK(gw_fetch_on(c, &q, &res, &ei) == LT_OK && res.status == 200 && res.len > 0);
+        gw_fetch_res_free(&res);
+        q.url = etag;
+        q.if_none_match = i == 0 ? "\"v1\"" : NULL;
+        CHECK(gw_fetch_on(c, &q, &res, &ei) == LT_OK);
+        CHECK(res.not_modified == (i == 0)); /* the header is not carried to later calls */
+        gw_fetch_res_free(&res);
+        q.url = closed;
+        q.if_none_match = NULL;
+        CHECK(gw_fetch_on(c, &q, &res, &ei) == LT_E_UNAVAILABLE);
+        gw_fetch_res_free(&res);
+        lt_errinfo_clear(&ei);
+    }
+    gw_fetch_conn_free(c);
+}
+
 /* An ETag and Last-Modified come back; sending the ETag gets a 304 marked not_modified. */
 static void test_etag_round_trip(const peer *p)
 {
@@ -479,6 +510,7 @@ int main(void)
         LT_RUN(test_file_never_read);
         RUN_WITH(test_fetch_table, &p);
         RUN_WITH(test_etag_round_trip, &p);
+        RUN_WITH(test_kept_connection, &p);
         RUN_WITH(test_detail_hides_credentials, &p);
     }
     peer_stop(&p);
