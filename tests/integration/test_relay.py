@@ -197,10 +197,10 @@ class Relay(h.LtTestCase):
         self.assertEqual(set(env["records"][0]), {"indicator", "area", "period", "value"})
         self.assertEqual(sorted(env["restricted_fields"]), ["reporter", "status", "unit"])
         # a record error on a field outside the grant does not name it or show its value
-        env = self.assertStatus(call(SRV, sid, {"tag": "x" * 40}, token=tok), 200)
+        env = self.assertStatus(call(SRV, sid, {"tag": "q" * 40}, token=tok), 200)
         self.assertEqual((len(env["records"]), env["rejected"]), (0, 1), env)
         self.assertNotIn("field", env["errors"][0])
-        self.assertNotIn("xxxx", json.dumps(env["errors"]))
+        self.assertNotIn("q" * 8, json.dumps(env["errors"]))
         # the exchange is in the audit trail
         for _ in range(50):  # audit entries are group-committed
             audit = h.list_all(SRV, "/v1/audit?service=%s" % sid, SRV.admin())
