@@ -96,10 +96,10 @@ lt_err gw_path_split(gw_req *r);
 void gw_req_suspend(gw_req *r);
 void gw_req_resume(gw_req *r);
 
-/* gw_relay.c: the relay's worker pool. gw_relay_stop answers every call still waiting (503)
- * and resumes it, and returns without waiting for upstream calls in flight; gw_relay_free
- * releases the pool once the HTTP daemon is stopped (the last worker frees it if some are
- * still inside a call). */
+/* gw_relay.c: the relay's libcurl multi loop (one thread drives every upstream call; the HTTP
+ * connection stays suspended meanwhile). gw_relay_stop aborts the transfers in flight, answers
+ * every queued or in-flight call 503, resumes it and joins the loop thread; gw_relay_free
+ * releases the rest once the HTTP daemon is stopped. */
 lt_err gw_relay_start(gw_ctx *ctx, gw_relay **out, lt_errinfo *ei);
 void gw_relay_stop(gw_relay *p);
 void gw_relay_free(gw_relay *p);

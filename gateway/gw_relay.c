@@ -3,9 +3,11 @@
  * caller's grant. Nothing is stored: a relay answer is live data.
  *
  * Threads: the handler runs on an HTTP worker and never waits for the provider. It builds a
- * job (every string the call needs is copied into it), suspends the connection and queues the
- * job; a relay worker runs gw_fetch (blocking, bounded by the source's timeouts), maps and
- * validates the answer, writes the reply into the request and resumes the connection.
+ * job (every string the call needs is copied into it), suspends the connection, queues the
+ * job and wakes the relay loop: one thread running a libcurl multi handle, which starts the
+ * transfer (gw_fetch_prepare, bounded by the source's timeouts) and, when it ends, classifies
+ * it (gw_fetch_finish), maps and validates the answer, writes the reply into the request and
+ * resumes the connection. Thread hand-offs, not the mapping, were what a worker pool paid.
  *
  * Answer shape: the exchange envelope as for records reads. When some records of the
  * provider's answer fail mapping or the contract, they are left out and the envelope gains
@@ -15,10 +17,10 @@
  * out), 503 service_unavailable (unreachable, or the relay queue is full), 502 bad_gateway
  * (non-2xx, unreadable answer, SOAP fault with its fault string).
  *
- * Ownership: a job is owned by the pool from submission; it borrows its request (and the
- * service through the request's arena) only while job->r is set, which shutdown clears after
- * answering the request itself. The pool is freed by gw_relay_free, or by the last worker
- * still inside an upstream call after that. */
+ * Ownership: a job is owned by the relay from submission; it borrows its request (and the
+ * service through the request's arena) until the loop resumes the request, after which the
+ * job is freed. gw_relay_stop makes the loop abort its transfers, answer every call 503 and
+ * end; it is joined there. gw_relay_free releases the rest. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,42 +31,48 @@
 #include "gw_upstream.h"
 #include "lt_log.h"
 
-#define GW_RELAY_THREADS 8            /* upstream calls in flight at once */
-#define GW_RELAY_QUEUE_MAX 256        /* calls waiting for a worker; past it: 503 at once */
+#define GW_RELAY_INFLIGHT 128         /* upstream calls in flight at once on the multi handle */
+#define GW_RELAY_HOST_CONNS 64L       /* open connections to one provider (nginx keepalive 64) */
+#define GW_RELAY_POLL_MS 1000         /* longest sleep of the loop with nothing to do */
+#define GW_RELAY_QUEUE_MAX 256        /* calls waiting for an in-flight slot; past it: 503 */
 #define GW_RELAY_TIMEOUT_MS 10000     /* source.timeout_ms when the service names none */
 #define GW_RELAY_CONNECT_MS 5000      /* connect timeout cap (never above the total) */
 #define GW_RELAY_MAX_ERRORS 100       /* record errors listed in an answer */
 #define GW_RELAY_SECRET_MAX 4096      /* password_file / token_file size cap */
 
-typedef enum { JOB_QUEUED, JOB_FETCHING } gw_job_state;
-
 typedef struct gw_job {
-    struct gw_job *prev, *next; /* the pool's list of queued and running jobs */
-    gw_job_state state;
-    gw_req *r;                  /* borrowed; NULL once shutdown answered it */
+    struct gw_job *prev, *next; /* the queue (under the lock), then the loop's in-flight list */
+    gw_req *r;                  /* borrowed until the loop resumes it */
     const rg_service *svc;      /* borrowed through r's arena: used only while r is set */
     size_t max_records;
     gw_fetch_req fq;            /* points into the strings below */
+    gw_fetch_prep *prep;        /* while the transfer runs */
+    CURL *h;                    /* while the transfer runs (the loop's) */
     char *url, *body, *soap_action, *auth_type, *username, *password, *token, *cert, *key;
 } gw_job;
 
 struct gw_relay {
-    pthread_mutex_t mu;
-    pthread_cond_t work; /* a job was queued, or stopping */
-    pthread_cond_t idle; /* a worker finished writing a reply */
-    gw_job *head, *tail;
+    pthread_mutex_t mu;         /* guards head, tail, queued, stopping, woken */
+    gw_job *head, *tail;        /* queued: not yet on the multi handle */
     size_t queued;
-    int writing;         /* workers writing into a request (shutdown waits for them) */
-    int live;            /* worker threads running */
-    bool stopping, orphaned;
+    bool stopping;
+    bool woken;                 /* a wakeup is pending: handlers need not send another */
+    /* The loop thread's own (set up before it starts, released after it is joined): */
+    CURLM *multi;
+    gw_job *active;             /* transfers on the multi handle */
+    int inflight, nidle;
+    CURL *idle[GW_RELAY_INFLIGHT]; /* easy handles kept for the next calls */
+    pthread_t thread;
+    bool running;
 };
 
-/* ---- the pool ------------------------------------------------------------------------- */
+/* ---- the loop ------------------------------------------------------------------------- */
 
 static void job_free(gw_job *j)
 {
     if (!j)
         return;
+    gw_fetch_prep_free(j->prep);
     free(j->url);
     free(j->body);
     free(j->soap_action);
@@ -77,87 +85,187 @@ static void job_free(gw_job *j)
     free(j);
 }
 
-static void pool_destroy(gw_relay *p)
+static void relay_answer(gw_job *j, lt_err e, const gw_fetch_res *res, lt_errinfo *ei);
+
+/* Answers the call, hands the connection back to libmicrohttpd and frees the job. Only the
+ * loop thread answers: the handler let go of r when it queued the job. */
+static void complete(gw_job *j, lt_err e, gw_fetch_res *res, lt_errinfo *ei)
 {
-    pthread_mutex_destroy(&p->mu);
-    pthread_cond_destroy(&p->work);
-    pthread_cond_destroy(&p->idle);
-    free(p);
+    relay_answer(j, e, res, ei);
+    gw_req_resume(j->r);
+    gw_fetch_res_free(res);
+    lt_errinfo_clear(ei);
+    job_free(j);
 }
 
-static void unlink_job(gw_relay *p, gw_job *j)
+static void refuse(gw_job *j)
+{
+    gw_fail(j->r, LT_E_UNAVAILABLE, "the gateway is shutting down; call again later");
+    gw_req_resume(j->r);
+    job_free(j);
+}
+
+static void put_handle(gw_relay *p, CURL *h)
+{
+    if (p->nidle < GW_RELAY_INFLIGHT)
+        p->idle[p->nidle++] = h;
+    else
+        curl_easy_cleanup(h);
+}
+
+static void active_link(gw_relay *p, gw_job *j)
+{
+    j->prev = NULL;
+    j->next = p->active;
+    if (p->active)
+        p->active->prev = j;
+    p->active = j;
+    p->inflight++;
+}
+
+static void active_unlink(gw_relay *p, gw_job *j)
 {
     if (j->prev)
         j->prev->next = j->next;
     else
-        p->head = j->next;
+        p->active = j->next;
     if (j->next)
         j->next->prev = j->prev;
-    else
-        p->tail = j->prev;
     j->prev = j->next = NULL;
+    p->inflight--;
 }
 
-static void relay_answer(gw_job *j, lt_err e, const gw_fetch_res *res, lt_errinfo *ei);
-
-/* Runs one job outside the lock; the request is written only if shutdown has not answered
- * it meanwhile, and resumed before `writing` drops so shutdown never outruns a resume. */
-static void run_job(gw_relay *p, gw_job *j, gw_fetch_conn *conn)
+/* Puts the job's transfer on the multi handle; a call that cannot start is answered now. */
+static void start_job(gw_relay *p, gw_job *j)
 {
-    gw_fetch_res res = {0};
     lt_errinfo ei = {0};
-    lt_err e = gw_fetch_on(conn, &j->fq, &res, &ei);
-    pthread_mutex_lock(&p->mu);
-    unlink_job(p, j);
-    gw_req *r = j->r;
-    p->writing += r != NULL;
-    pthread_mutex_unlock(&p->mu);
-    if (r) {
-        relay_answer(j, e, &res, &ei);
-        gw_req_resume(r);
-        pthread_mutex_lock(&p->mu);
-        if (--p->writing == 0)
-            pthread_cond_broadcast(&p->idle);
-        pthread_mutex_unlock(&p->mu);
+    gw_fetch_res res = {0};
+    CURL *h = p->nidle ? p->idle[--p->nidle] : curl_easy_init();
+    lt_err e = h ? gw_fetch_prepare(h, &j->fq, &j->prep, &ei)
+                 : lt_fail(&ei, LT_E_INTERNAL, "libcurl could not create a handle");
+    if (e == LT_OK) {
+        curl_easy_setopt(h, CURLOPT_PRIVATE, (void *)j);
+        if (curl_multi_add_handle(p->multi, h) != CURLM_OK) {
+            gw_fetch_prep_free(j->prep);
+            j->prep = NULL;
+            e = lt_fail(&ei, LT_E_INTERNAL, "libcurl could not start the upstream call");
+        }
     }
-    gw_fetch_res_free(&res);
-    lt_errinfo_clear(&ei);
-    job_free(j);
+    if (e != LT_OK) {
+        if (h)
+            put_handle(p, h);
+        complete(j, e, &res, &ei);
+        return;
+    }
+    j->h = h;
+    active_link(p, j);
 }
 
-static gw_job *next_queued(gw_relay *p)
+/* Takes the queued jobs that fit in flight; *stop when shutting down. */
+static gw_job *take_queued(gw_relay *p, bool *stop)
 {
-    for (gw_job *j = p->head; j; j = j->next)
-        if (j->state == JOB_QUEUED)
-            return j;
-    return NULL;
+    pthread_mutex_lock(&p->mu);
+    p->woken = false;
+    *stop = p->stopping;
+    gw_job *batch = NULL, **end = &batch;
+    for (int room = GW_RELAY_INFLIGHT - p->inflight; !*stop && p->head && room > 0; room--) {
+        gw_job *j = p->head;
+        p->head = j->next;
+        p->queued--;
+        j->next = NULL;
+        *end = j;
+        end = &j->next;
+    }
+    if (!p->head)
+        p->tail = NULL;
+    else
+        p->head->prev = NULL;
+    pthread_mutex_unlock(&p->mu);
+    return batch;
 }
 
-static void *worker(void *arg)
+/* Answers every finished transfer; returns how many. */
+static int reap(gw_relay *p)
+{
+    int n = 0, left = 0;
+    CURLMsg *m;
+    while ((m = curl_multi_info_read(p->multi, &left))) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        CURL *h = m->easy_handle; /* m is invalid once the handle is removed */
+        CURLcode rc = m->data.result;
+        char *priv = NULL;
+        curl_easy_getinfo(h, CURLINFO_PRIVATE, &priv);
+        gw_job *j = (gw_job *)(void *)priv;
+        gw_fetch_res res = {0};
+        lt_errinfo ei = {0};
+        lt_err e = gw_fetch_finish(j->prep, rc, &res, &ei);
+        j->prep = NULL;
+        curl_multi_remove_handle(p->multi, h);
+        active_unlink(p, j);
+        put_handle(p, h);
+        j->h = NULL;
+        complete(j, e, &res, &ei);
+        n++;
+    }
+    return n;
+}
+
+/* Shutdown: in-flight transfers are aborted and, like the queued calls, answered 503. */
+static void abort_all(gw_relay *p)
+{
+    while (p->active) {
+        gw_job *j = p->active;
+        curl_multi_remove_handle(p->multi, j->h);
+        active_unlink(p, j);
+        put_handle(p, j->h);
+        refuse(j);
+    }
+    pthread_mutex_lock(&p->mu);
+    gw_job *q = p->head;
+    p->head = p->tail = NULL;
+    p->queued = 0;
+    pthread_mutex_unlock(&p->mu);
+    while (q) {
+        gw_job *next = q->next;
+        refuse(q);
+        q = next;
+    }
+}
+
+/* The one relay thread: all upstream transfers run on one libcurl multi handle, so a call
+ * costs no thread hand-off beyond the suspend/resume of its connection. */
+static void *loop(void *arg)
 {
     gw_relay *p = arg;
-    gw_fetch_conn *conn = gw_fetch_conn_new(); /* keep-alive to providers; NULL: fresh each */
-    pthread_mutex_lock(&p->mu);
     for (;;) {
-        gw_job *j = next_queued(p);
-        if (!j) {
-            if (p->stopping)
-                break;
-            pthread_cond_wait(&p->work, &p->mu);
-            continue;
+        bool stop = false;
+        gw_job *batch = take_queued(p, &stop);
+        if (stop)
+            break;
+        while (batch) {
+            gw_job *next = batch->next;
+            start_job(p, batch);
+            batch = next;
         }
-        j->state = JOB_FETCHING;
-        p->queued--;
-        pthread_mutex_unlock(&p->mu);
-        run_job(p, j, conn);
-        pthread_mutex_lock(&p->mu);
+        int running = 0;
+        curl_multi_perform(p->multi, &running);
+        if (reap(p) > 0)
+            continue; /* freed slots may take queued calls at once */
+        curl_multi_poll(p->multi, NULL, 0, GW_RELAY_POLL_MS, NULL);
     }
-    bool last = --p->live == 0 && p->orphaned;
-    pthread_mutex_unlock(&p->mu);
-    gw_fetch_conn_free(conn);
-    if (last)
-        pool_destroy(p);
+    abort_all(p);
     return NULL;
+}
+
+static void pool_destroy(gw_relay *p)
+{
+    while (p->nidle > 0)
+        curl_easy_cleanup(p->idle[--p->nidle]);
+    if (p->multi)
+        curl_multi_cleanup(p->multi);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
 }
 
 lt_err gw_relay_start(gw_ctx *ctx, gw_relay **out, lt_errinfo *ei)
@@ -167,26 +275,16 @@ lt_err gw_relay_start(gw_ctx *ctx, gw_relay **out, lt_errinfo *ei)
     if (!p)
         return lt_fail(ei, LT_E_NOMEM, "out of memory");
     pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->work, NULL);
-    pthread_cond_init(&p->idle, NULL);
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    /* Detached: shutdown does not wait for a call to a slow provider to end. */
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    for (int i = 0; i < GW_RELAY_THREADS; i++) {
-        pthread_t t;
-        pthread_mutex_lock(&p->mu);
-        bool ok = pthread_create(&t, &attr, worker, p) == 0;
-        p->live += ok;
-        pthread_mutex_unlock(&p->mu);
-        if (!ok) {
-            pthread_attr_destroy(&attr);
-            gw_relay_stop(p);
-            gw_relay_free(p);
-            return lt_fail(ei, LT_E_INTERNAL, "cannot start the relay threads");
-        }
+    gw_fetch_init(); /* before the multi handle */
+    p->multi = curl_multi_init();
+    if (p->multi) {
+        curl_multi_setopt(p->multi, CURLMOPT_MAX_HOST_CONNECTIONS, GW_RELAY_HOST_CONNS);
+        p->running = pthread_create(&p->thread, NULL, loop, p) == 0;
     }
-    pthread_attr_destroy(&attr);
+    if (!p->running) {
+        pool_destroy(p);
+        return lt_fail(ei, LT_E_INTERNAL, "cannot start the relay thread");
+    }
     *out = p;
     return LT_OK;
 }
@@ -197,38 +295,20 @@ void gw_relay_stop(gw_relay *p)
         return;
     pthread_mutex_lock(&p->mu);
     p->stopping = true;
-    while (p->writing > 0)
-        pthread_cond_wait(&p->idle, &p->mu);
-    gw_job *j = p->head, *next;
-    for (; j; j = next) {
-        next = j->next;
-        /* Answered here under the lock (the pool lock is always taken before libmicrohttpd's
-         * own, never after, so resuming here cannot deadlock). */
-        if (j->r) {
-            gw_fail(j->r, LT_E_UNAVAILABLE, "the gateway is shutting down; call again later");
-            gw_req_resume(j->r);
-            j->r = NULL;
-        }
-        if (j->state == JOB_QUEUED) { /* never started: nobody else holds it */
-            unlink_job(p, j);
-            p->queued--;
-            job_free(j);
-        }
-    }
-    pthread_cond_broadcast(&p->work);
     pthread_mutex_unlock(&p->mu);
+    if (!p->running)
+        return;
+    curl_multi_wakeup(p->multi);
+    pthread_join(p->thread, NULL); /* the loop answers every call before it ends */
+    p->running = false;
 }
 
 void gw_relay_free(gw_relay *p)
 {
     if (!p)
         return;
-    pthread_mutex_lock(&p->mu);
-    bool now = p->live == 0;
-    p->orphaned = !now;
-    pthread_mutex_unlock(&p->mu);
-    if (now)
-        pool_destroy(p);
+    gw_relay_stop(p);
+    pool_destroy(p);
 }
 
 /* Queues the job and suspends the request; false after answering 503 (full or stopping). */
@@ -242,7 +322,7 @@ static bool submit(gw_req *r, gw_job *j)
     pthread_mutex_lock(&p->mu);
     bool ok = !p->stopping && p->queued < GW_RELAY_QUEUE_MAX;
     if (ok) {
-        /* Suspended before any worker can see the job, so a resume never precedes it. */
+        /* Suspended before the loop can see the job, so a resume never precedes it. */
         gw_req_suspend(r);
         j->r = r;
         j->prev = p->tail;
@@ -252,7 +332,13 @@ static bool submit(gw_req *r, gw_job *j)
             p->head = j;
         p->tail = j;
         p->queued++;
-        pthread_cond_signal(&p->work);
+        /* One wakeup per loop pass is enough; the loop clears woken when it takes the
+         * queue, under this lock, so no job is left unseen. The multi handle outlives
+         * every submit: it is freed only after the HTTP daemon stops. */
+        if (!p->woken) {
+            p->woken = true;
+            curl_multi_wakeup(p->multi);
+        }
     }
     bool stopping = p->stopping;
     pthread_mutex_unlock(&p->mu);
@@ -264,7 +350,7 @@ static bool submit(gw_req *r, gw_job *j)
     return ok;
 }
 
-/* ---- the answer (on a relay worker) ----------------------------------------------------- */
+/* ---- the answer (on the relay loop) ----------------------------------------------------- */
 
 typedef struct relay_out {
     gw_req *r;
@@ -401,7 +487,7 @@ static void relay_answer(gw_job *j, lt_err e, const gw_fetch_res *res, lt_errinf
                 "read as %s: %s", j->svc->format, me.detail[0] ? me.detail : lt_strerror(e));
     else
         finish(&o);
-    lt_log(LT_LOG_INFO, "relay service=%s status=%ld bytes=%zu records=%zu rejected=%zu "
+    lt_log(LT_LOG_DEBUG, "relay service=%s status=%ld bytes=%zu records=%zu rejected=%zu "
            "upstream_ms=%ld id=%s", j->svc->id, res->status, res->len, o.count, o.rejected,
            res->elapsed_ms, r->request_id);
     lt_errinfo_clear(&me);

@@ -1,6 +1,7 @@
 /* gw_upstream — outbound HTTP with libcurl for pulls and the relay (see gw_upstream.h).
- * Each call builds one easy handle, so no curl state is shared between threads; the handle is
- * reused across the retries of that call so a kept-alive connection can serve them. */
+ * A call's easy handle is used by one thread at a time; gw_fetch_on reuses it across the
+ * retries of that call so a kept-alive connection can serve them. The setup and the
+ * classification of a transfer are shared with multi-handle callers (gw_fetch_prepare). */
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <pthread.h>
@@ -406,8 +407,63 @@ static void gw_backoff(const gw_fetch_req *q, int n, uint64_t *rng)
     }
 }
 
-static lt_err gw_run(CURL *h, const gw_fetch_req *q, const gw_target *t, gw_sink *s,
-                     gw_fetch_res *res, lt_errinfo *ei)
+/* One call's state from setup to classification, shared by gw_fetch_on's blocking attempts
+ * and by callers driving the handle through a multi handle (gw_fetch_prepare). */
+struct gw_fetch_prep {
+    CURL *h;                 /* borrowed */
+    const gw_fetch_req *req; /* borrowed */
+    gw_target t;
+    gw_sink s;
+    struct curl_slist *hdrs;
+    int64_t t0;
+};
+
+/* Checks the request and sets every option on h (reset first: a reused handle must not carry
+ * the previous call's options, while it keeps its connections). Nothing to release on error. */
+static lt_err gw_prep_init(gw_fetch_prep *p, CURL *h, const gw_fetch_req *req, lt_errinfo *ei)
+{
+    memset(p, 0, sizeof *p);
+    p->t0 = lt_mono_us();
+    p->req = req;
+    p->h = h;
+    lt_err e = gw_check_req(req, ei);
+    if (e == LT_OK)
+        e = gw_url_target(req->url, &p->t, ei);
+    if (e == LT_OK)
+        e = gw_build_headers(req, &p->hdrs, ei);
+    if (e != LT_OK)
+        return e;
+    lt_buf_init(&p->s.body, req->max_bytes);
+    curl_easy_reset(h);
+    gw_setup(h, req, &p->s, p->hdrs);
+    return LT_OK;
+}
+
+static void gw_prep_release(gw_fetch_prep *p)
+{
+    gw_sink_clear(&p->s);
+    lt_buf_free(&p->s.body);
+    curl_slist_free_all(p->hdrs);
+    p->hdrs = NULL;
+}
+
+/* Classifies one finished transfer (rc from curl_easy_perform or a multi handle's DONE
+ * message) into res and ei; *retry says whether another attempt may help. */
+static lt_err gw_prep_result(gw_fetch_prep *p, CURLcode rc, gw_fetch_res *res, int *retry,
+                             lt_errinfo *ei)
+{
+    if (rc == CURLE_FILESIZE_EXCEEDED) /* announced over the cap: nothing was read */
+        p->s.over = 1;
+    long status = 0;
+    curl_easy_getinfo(p->h, CURLINFO_RESPONSE_CODE, &status);
+    if (ei)
+        lt_errinfo_clear(ei);
+    lt_err e = gw_classify(p->h, rc, &p->s, &p->t, p->req, status, retry, ei);
+    gw_take_answer(&p->s, e, status, res);
+    return e;
+}
+
+static lt_err gw_run(gw_fetch_prep *p, gw_fetch_res *res, lt_errinfo *ei)
 {
     uint64_t rng = (uint64_t)lt_mono_us() ^ ((uint64_t)(uintptr_t)&rng << 16);
     rng |= 1; /* xorshift stays at zero forever */
@@ -415,20 +471,60 @@ static lt_err gw_run(CURL *h, const gw_fetch_req *q, const gw_target *t, gw_sink
     int retry = 0;
     do {
         if (res->attempts > 0)
-            gw_backoff(q, res->attempts, &rng);
-        gw_sink_clear(s);
+            gw_backoff(p->req, res->attempts, &rng);
+        gw_sink_clear(&p->s);
         res->attempts++;
-        CURLcode rc = curl_easy_perform(h);
-        if (rc == CURLE_FILESIZE_EXCEEDED) /* announced over the cap: nothing was read */
-            s->over = 1;
-        long status = 0;
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-        if (ei)
-            lt_errinfo_clear(ei);
-        e = gw_classify(h, rc, s, t, q, status, &retry, ei);
-        gw_take_answer(s, e, status, res);
-    } while (e != LT_OK && retry && res->attempts <= q->retries);
+        e = gw_prep_result(p, curl_easy_perform(p->h), res, &retry, ei);
+    } while (e != LT_OK && retry && res->attempts <= p->req->retries);
     return e;
+}
+
+void gw_fetch_init(void)
+{
+    pthread_once(&gw_curl_once, gw_curl_global_init);
+}
+
+lt_err gw_fetch_prepare(CURL *h, const gw_fetch_req *req, gw_fetch_prep **out, lt_errinfo *ei)
+{
+    if (!out)
+        return lt_fail(ei, LT_E_INTERNAL, "gw_fetch_prepare: NULL argument");
+    *out = NULL;
+    if (!h || !req)
+        return lt_fail(ei, LT_E_INTERNAL, "gw_fetch_prepare: NULL argument");
+    gw_fetch_init(); /* before curl_url in the checks */
+    gw_fetch_prep *p = malloc(sizeof *p);
+    if (!p)
+        return lt_fail(ei, LT_E_NOMEM, "out of memory preparing an upstream call");
+    lt_err e = gw_prep_init(p, h, req, ei);
+    if (e != LT_OK) {
+        free(p);
+        return e;
+    }
+    *out = p;
+    return LT_OK;
+}
+
+lt_err gw_fetch_finish(gw_fetch_prep *p, CURLcode rc, gw_fetch_res *res, lt_errinfo *ei)
+{
+    if (!p || !res) {
+        gw_fetch_prep_free(p);
+        return lt_fail(ei, LT_E_INTERNAL, "gw_fetch_finish: NULL argument");
+    }
+    memset(res, 0, sizeof *res);
+    res->attempts = 1;
+    int retry = 0; /* one attempt only: the caller's loop has no back-off */
+    lt_err e = gw_prep_result(p, rc, res, &retry, ei);
+    res->elapsed_ms = (long)((lt_mono_us() - p->t0) / 1000);
+    gw_fetch_prep_free(p);
+    return e;
+}
+
+void gw_fetch_prep_free(gw_fetch_prep *p)
+{
+    if (!p)
+        return;
+    gw_prep_release(p);
+    free(p);
 }
 
 struct gw_fetch_conn {
@@ -437,7 +533,7 @@ struct gw_fetch_conn {
 
 gw_fetch_conn *gw_fetch_conn_new(void)
 {
-    pthread_once(&gw_curl_once, gw_curl_global_init);
+    gw_fetch_init();
     gw_fetch_conn *c = calloc(1, sizeof *c);
     if (c && !(c->h = curl_easy_init())) {
         free(c);
@@ -464,35 +560,20 @@ lt_err gw_fetch_on(gw_fetch_conn *c, const gw_fetch_req *req, gw_fetch_res *res,
     if (!req || !res)
         return lt_fail(ei, LT_E_INTERNAL, "gw_fetch: NULL argument");
     memset(res, 0, sizeof *res);
-    pthread_once(&gw_curl_once, gw_curl_global_init); /* before any curl_url or handle */
-    int64_t t0 = lt_mono_us();
-    gw_target t = {{0}, 0};
-    struct curl_slist *hdrs = NULL;
-    lt_err e = gw_check_req(req, ei);
-    if (e == LT_OK)
-        e = gw_url_target(req->url, &t, ei);
-    if (e == LT_OK)
-        e = gw_build_headers(req, &hdrs, ei);
-    if (e != LT_OK)
-        return e;
-    /* A kept handle is reset (every option back to its default) but keeps its connections. */
+    gw_fetch_init(); /* before any curl_url or handle */
+    /* A kept handle is reset in gw_prep_init (every option back to its default) but keeps
+     * its connections. */
     CURL *h = c ? c->h : curl_easy_init();
-    if (!h) {
-        curl_slist_free_all(hdrs);
+    if (!h)
         return lt_fail(ei, LT_E_INTERNAL, "libcurl could not create a handle");
+    gw_fetch_prep p;
+    lt_err e = gw_prep_init(&p, h, req, ei);
+    if (e == LT_OK) {
+        e = gw_run(&p, res, ei);
+        gw_prep_release(&p);
+        res->elapsed_ms = (long)((lt_mono_us() - p.t0) / 1000);
     }
-    if (c)
-        curl_easy_reset(h);
-    gw_sink s;
-    memset(&s, 0, sizeof s);
-    lt_buf_init(&s.body, req->max_bytes);
-    gw_setup(h, req, &s, hdrs);
-    e = gw_run(h, req, &t, &s, res, ei);
-    gw_sink_clear(&s);
-    lt_buf_free(&s.body);
     if (!c)
         curl_easy_cleanup(h);
-    curl_slist_free_all(hdrs);
-    res->elapsed_ms = (long)((lt_mono_us() - t0) / 1000);
     return e;
 }

@@ -17,6 +17,7 @@
 #ifndef GW_UPSTREAM_H
 #define GW_UPSTREAM_H
 
+#include <curl/curl.h>
 #include <jansson.h>
 #include <stddef.h>
 
@@ -73,6 +74,24 @@ void gw_fetch_conn_free(gw_fetch_conn *c);
 lt_err gw_fetch_on(gw_fetch_conn *c, const gw_fetch_req *req, gw_fetch_res *res,
                    lt_errinfo *ei);
 lt_err gw_fetch(const gw_fetch_req *req, gw_fetch_res *res, lt_errinfo *ei);
+/* One attempt split in two, for a caller that runs the transfer itself (the relay's libcurl
+ * multi loop). gw_fetch_prepare checks req like gw_fetch (same LT_E_INVALID cases), resets h
+ * (borrowed: an easy handle the caller owns, not on a multi handle yet; its connections are
+ * kept) and sets every option gw_fetch would; *out is new and set only on LT_OK. The caller
+ * then runs h (curl_multi_add_handle) and, when the transfer is done, passes its CURLcode to
+ * gw_fetch_finish, which fills res and ei exactly as gw_fetch would for one attempt (same
+ * error mapping; res zeroed first) and frees prep; h stays the caller's and may be reused.
+ * gw_fetch_prep_free drops a prep whose transfer was aborted (remove h from the multi handle
+ * first). req->retries and back-off are not applied: one attempt. req and everything it
+ * points to stay borrowed until gw_fetch_finish or gw_fetch_prep_free. A prep and its h are
+ * used by one thread at a time. gw_fetch_init runs libcurl's global initialisation (once,
+ * thread-safe); call it before creating handles of your own. */
+typedef struct gw_fetch_prep gw_fetch_prep;
+void gw_fetch_init(void);
+lt_err gw_fetch_prepare(CURL *h, const gw_fetch_req *req, gw_fetch_prep **out,
+                        lt_errinfo *ei);
+lt_err gw_fetch_finish(gw_fetch_prep *prep, CURLcode rc, gw_fetch_res *res, lt_errinfo *ei);
+void gw_fetch_prep_free(gw_fetch_prep *prep);
 /* Frees the fields and zeroes res; safe on a zeroed or already freed result. */
 void gw_fetch_res_free(gw_fetch_res *res);
 
