@@ -2,6 +2,7 @@
  * options checked) and runs it over every record of a payload. The engine knows nothing of
  * any format: it drives the decoder from the format table (ad_int.h). */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -347,23 +348,34 @@ static lt_err check_count(size_t count, size_t max_records, lt_errinfo *ei)
     return LT_OK;
 }
 
-lt_err ad_map_payload(const ad_mapping *m, const char *format, const char *body, size_t len,
-                      size_t max_records, ad_emit_fn emit, void *ctx, lt_errinfo *ei)
+/* The decoder of a format this build reads, checked against the mapping (NULL mapping: JSON
+ * identity only); with raw, the decoder must also re-open quarantined records. */
+static lt_err decoder_for(const ad_mapping *m, const char *format, bool raw,
+                          const ad_decoder **out, lt_errinfo *ei)
 {
     const ad_format *fmt = ad_format_by_name(format);
     const ad_decoder *dec = ad_format_decoder(fmt);
-    if (!dec)
-        return lt_fail(ei, LT_E_MEDIA_TYPE,
-                       "source format '%.40s' is not supported by this "
-                       "build",
-                       format ? format : "");
+    if (!dec || (raw && !dec->open_raw))
+        return lt_fail(ei, LT_E_MEDIA_TYPE, "source format '%.40s' is not supported by this "
+                       "build", format ? format : "");
     if (m ? m->fmt != fmt : dec != &ad_json_decoder)
         return lt_fail(ei, LT_E_INTERNAL, "the mapping was not compiled for format '%s'",
                        fmt->name);
+    *out = dec;
+    return LT_OK;
+}
+
+lt_err ad_map_payload(const ad_mapping *m, const char *format, const char *body, size_t len,
+                      size_t max_records, ad_emit_fn emit, void *ctx, lt_errinfo *ei)
+{
+    const ad_decoder *dec = NULL;
+    lt_err e = decoder_for(m, format, false, &dec, ei);
+    if (e != LT_OK)
+        return e;
     ad_opts none = {0, NULL};
     void *doc = NULL;
     size_t count = 0;
-    lt_err e = dec->open(body, len, m ? &m->opts : &none, &doc, ei);
+    e = dec->open(body, len, m ? &m->opts : &none, &doc, ei);
     if (e == LT_OK)
         e = dec->select(doc, m ? m->records : NULL, m ? m->records_text : NULL, &count, ei);
     if (e == LT_OK)
@@ -380,18 +392,14 @@ lt_err ad_map_payload(const ad_mapping *m, const char *format, const char *body,
 lt_err ad_map_raw(const ad_mapping *m, const char *format, const json_t *raw, ad_emit_fn emit,
                   void *ctx, lt_errinfo *ei)
 {
-    const ad_format *fmt = ad_format_by_name(format);
-    const ad_decoder *dec = ad_format_decoder(fmt);
-    if (!dec || !dec->open_raw)
-        return lt_fail(ei, LT_E_MEDIA_TYPE, "source format '%.40s' is not supported by this "
-                       "build", format ? format : "");
-    if (m ? m->fmt != fmt : dec != &ad_json_decoder)
-        return lt_fail(ei, LT_E_INTERNAL, "the mapping was not compiled for format '%s'",
-                       fmt->name);
+    const ad_decoder *dec = NULL;
+    lt_err e = decoder_for(m, format, true, &dec, ei);
+    if (e != LT_OK)
+        return e;
     ad_opts none = {0, NULL};
     void *doc = NULL;
     size_t count = 0;
-    lt_err e = dec->open_raw(raw, m ? &m->opts : &none, &doc, ei);
+    e = dec->open_raw(raw, m ? &m->opts : &none, &doc, ei);
     if (e == LT_OK)
         e = dec->select(doc, NULL, NULL, &count, ei);
     if (e == LT_OK)

@@ -34,6 +34,19 @@ bool rg_id_ok(const char *s, size_t max, bool (*first)(int), bool (*rest)(int))
     return n <= max;
 }
 
+json_t *rg_new_doc(const json_t *body, lt_errinfo *ei)
+{
+    json_t *doc = json_deep_copy(body);
+    char now[32];
+    rg_now(now);
+    if (!doc || json_object_set_new(doc, "created_at", json_string(now))) {
+        json_decref(doc);
+        lt_fail(ei, LT_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    return doc;
+}
+
 lt_err rg_store(rg_registry *rg, wh_kind kind, const char *id, const json_t *doc, int flags,
                 lt_errinfo *ei)
 {

@@ -67,12 +67,9 @@ lt_err rg_agency_create(rg_registry *rg, const json_t *body, json_t **out, lt_er
     lt_err e = rg_agency_check(&v, body, ei);
     if (e)
         return e;
-    json_t *doc = json_deep_copy(body);
+    json_t *doc = rg_new_doc(body, ei);
     if (!doc)
-        return lt_fail(ei, LT_E_NOMEM, "out of memory");
-    char now[32];
-    rg_now(now);
-    json_object_set_new(doc, "created_at", json_string(now));
+        return ei ? ei->code : LT_E_NOMEM;
     const char *code = lt_json_str(doc, "code");
     pthread_mutex_lock(&rg->write_mu);
     e = rg_store(rg, WH_AGENCIES, code, doc, WH_NOOVERWRITE, ei);

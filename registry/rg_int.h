@@ -97,6 +97,9 @@ extern const char *const rg_service_meta_keys[];
 /* ---- shared helpers (rg.c) ---- */
 /* "2026-11-22T05:00:00Z", now. */
 void rg_now(char out[32]);
+/* A new document for a create: a deep copy of the (checked) body stamped with created_at.
+ * New reference, or NULL with LT_E_NOMEM in ei. */
+json_t *rg_new_doc(const json_t *body, lt_errinfo *ei);
 /* Serialises doc and stores it; flags as wh_doc_put. */
 lt_err rg_store(rg_registry *rg, wh_kind kind, const char *id, const json_t *doc, int flags,
                 lt_errinfo *ei);

@@ -54,12 +54,9 @@ lt_err rg_system_create(rg_registry *rg, const json_t *body, json_t **out, lt_er
     lt_err e = rg_system_check(&v, body, ei);
     if (e)
         return e;
-    json_t *doc = json_deep_copy(body);
+    json_t *doc = rg_new_doc(body, ei);
     if (!doc)
-        return lt_fail(ei, LT_E_NOMEM, "out of memory");
-    char now[32];
-    rg_now(now);
-    json_object_set_new(doc, "created_at", json_string(now));
+        return ei ? ei->code : LT_E_NOMEM;
     const char *id = lt_json_str(doc, "id");
     pthread_mutex_lock(&rg->write_mu);
     e = rg_store(rg, WH_SYSTEMS, id, doc, WH_NOOVERWRITE, ei);
