@@ -4,7 +4,8 @@
  *
  * Threads: the handler runs on an HTTP worker and never waits for the provider. It builds a
  * job (every string the call needs is copied into it), suspends the connection, queues the
- * job and wakes the relay loop: one thread running a libcurl multi handle, which starts the
+ * job and wakes the relay loop (an eventfd): one thread running a libcurl multi handle on its
+ * own epoll set (curl_multi_socket_action), which starts the
  * transfer (gw_fetch_prepare, bounded by the source's timeouts) and, when it ends, classifies
  * it (gw_fetch_finish), maps and validates the answer, writes the reply into the request and
  * resumes the connection. Thread hand-offs, not the mapping, were what a worker pool paid.
@@ -21,19 +22,27 @@
  * service through the request's arena) until the loop resumes the request, after which the
  * job is freed. gw_relay_stop makes the loop abort its transfers, answer every call 503 and
  * end; it is joined there. gw_relay_free releases the rest. */
+#include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "gw_envelope.h"
 #include "gw_int.h"
 #include "gw_upstream.h"
 #include "lt_log.h"
+#include "lt_str.h"
 
 #define GW_RELAY_INFLIGHT 128         /* upstream calls in flight at once on the multi handle */
 #define GW_RELAY_HOST_CONNS 64L       /* open connections to one provider (nginx keepalive 64) */
+#define GW_RELAY_CACHE_CONNS 256L    /* kept upstream connections, all providers together */
 #define GW_RELAY_POLL_MS 1000         /* longest sleep of the loop with nothing to do */
+#define GW_RELAY_EVENTS 64            /* epoll events taken per wait */
 #define GW_RELAY_QUEUE_MAX 256        /* calls waiting for an in-flight slot; past it: 503 */
 #define GW_RELAY_TIMEOUT_MS 10000     /* source.timeout_ms when the service names none */
 #define GW_RELAY_CONNECT_MS 5000      /* connect timeout cap (never above the total) */
@@ -57,7 +66,12 @@ struct gw_relay {
     size_t queued;
     bool stopping;
     bool woken;                 /* a wakeup is pending: handlers need not send another */
+    int wake_fd;                /* eventfd: handlers write it, the loop's epoll reads it */
     /* The loop thread's own (set up before it starts, released after it is joined): */
+    int ep;                     /* epoll set: wake_fd and libcurl's sockets */
+    int64_t timer_due;          /* when libcurl's next timeout is due (lt_mono_us); -1 none */
+    unsigned char *sk;          /* per socket fd: its interest in the epoll set (SK_*) */
+    size_t nsk;
     CURLM *multi;
     gw_job *active;             /* transfers on the multi handle */
     int inflight, nidle;
@@ -135,6 +149,8 @@ static void active_unlink(gw_relay *p, gw_job *j)
     p->inflight--;
 }
 
+static int on_close(void *arg, curl_socket_t fd);
+
 /* Puts the job's transfer on the multi handle; a call that cannot start is answered now. */
 static void start_job(gw_relay *p, gw_job *j)
 {
@@ -145,6 +161,8 @@ static void start_job(gw_relay *p, gw_job *j)
                  : lt_fail(&ei, LT_E_INTERNAL, "libcurl could not create a handle");
     if (e == LT_OK) {
         curl_easy_setopt(h, CURLOPT_PRIVATE, (void *)j);
+        curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, on_close);
+        curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, (void *)p);
         if (curl_multi_add_handle(p->multi, h) != CURLM_OK) {
             gw_fetch_prep_free(j->prep);
             j->prep = NULL;
@@ -233,26 +251,164 @@ static void abort_all(gw_relay *p)
     }
 }
 
-/* The one relay thread: all upstream transfers run on one libcurl multi handle, so a call
- * costs no thread hand-off beyond the suspend/resume of its connection. */
-static void *loop(void *arg)
+/* A socket's state in the epoll set. A kept connection that libcurl stops watching stays in
+ * the set (parked, reading), so a call on a kept connection costs no epoll_ctl at all: an
+ * event on a parked socket (the provider closed it) takes it out; libcurl finds the
+ * connection dead when it next picks it. */
+enum { SK_NONE = 0, SK_IN = 1, SK_OUT = 2, SK_PARKED = 4 };
+
+/* The state slot of fd, grown on demand; NULL when out of memory (then nothing is parked). */
+static unsigned char *sk_slot(gw_relay *p, curl_socket_t fd)
+{
+    size_t i = (size_t)fd;
+    if (fd < 0)
+        return NULL;
+    if (i >= p->nsk) {
+        size_t n = p->nsk ? p->nsk : 256;
+        while (n <= i)
+            n *= 2;
+        unsigned char *g = realloc(p->sk, n);
+        if (!g)
+            return NULL;
+        memset(g + p->nsk, SK_NONE, n - p->nsk);
+        p->sk = g;
+        p->nsk = n;
+    }
+    return &p->sk[i];
+}
+
+static int sk_set(gw_relay *p, curl_socket_t fd, int op, unsigned want)
+{
+    struct epoll_event ev = {.events = (want & SK_IN ? EPOLLIN : 0u) |
+                                       (want & SK_OUT ? EPOLLOUT : 0u),
+                             .data.fd = fd};
+    int rc = epoll_ctl(p->ep, op, fd, &ev);
+    if (rc != 0 && op == EPOLL_CTL_MOD && errno == ENOENT) /* closed behind our back */
+        rc = epoll_ctl(p->ep, EPOLL_CTL_ADD, fd, &ev);
+    return rc;
+}
+
+/* libcurl's socket callback: keeps the epoll set equal to what it waits on (plus parked). */
+static int on_socket(CURL *h, curl_socket_t fd, int what, void *arg, void *sockp)
 {
     gw_relay *p = arg;
-    for (;;) {
-        bool stop = false;
-        gw_job *batch = take_queued(p, &stop);
-        if (stop)
-            break;
+    (void)h, (void)sockp;
+    unsigned char *st = sk_slot(p, fd), cur = st ? *st : SK_NONE;
+    unsigned want = (what & CURL_POLL_IN ? SK_IN : 0u) | (what & CURL_POLL_OUT ? SK_OUT : 0u);
+    if (what == CURL_POLL_REMOVE) {
+        if (st && cur == SK_IN) { /* reading only: park it as it is */
+            *st = SK_IN | SK_PARKED;
+        } else if (cur != SK_NONE || !st) {
+            epoll_ctl(p->ep, EPOLL_CTL_DEL, fd, NULL);
+            if (st)
+                *st = SK_NONE;
+        }
+        return 0;
+    }
+    if (st && (cur & ~SK_PARKED) == want) {
+        *st = (unsigned char)want;
+        return 0;
+    }
+    int rc = sk_set(p, fd, cur != SK_NONE ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, want);
+    if (st)
+        *st = rc == 0 ? (unsigned char)want : SK_NONE;
+    return 0;
+}
+
+/* libcurl closes a socket: the kernel drops it from the epoll set, and so does the table. */
+static int on_close(void *arg, curl_socket_t fd)
+{
+    gw_relay *p = arg;
+    if (fd >= 0 && (size_t)fd < p->nsk)
+        p->sk[fd] = SK_NONE;
+    return close(fd);
+}
+
+/* An event on a socket libcurl does not watch: take it out of the set. */
+static bool sk_parked_event(gw_relay *p, curl_socket_t fd)
+{
+    if (fd < 0 || (size_t)fd >= p->nsk || !(p->sk[fd] & SK_PARKED))
+        return false;
+    epoll_ctl(p->ep, EPOLL_CTL_DEL, fd, NULL);
+    p->sk[fd] = SK_NONE;
+    return true;
+}
+
+static int on_timer(CURLM *m, long timeout_ms, void *arg)
+{
+    gw_relay *p = arg;
+    (void)m;
+    p->timer_due = timeout_ms < 0 ? -1 : lt_mono_us() + (int64_t)timeout_ms * 1000;
+    return 0;
+}
+
+/* Runs libcurl for one socket (or its timers, fd CURL_SOCKET_TIMEOUT). */
+static void drive(gw_relay *p, curl_socket_t fd, int mask)
+{
+    int running = 0;
+    curl_multi_socket_action(p->multi, fd, mask, &running);
+}
+
+/* Starts the queued calls that fit; false when shutting down. */
+static bool start_queued(gw_relay *p)
+{
+    uint64_t n;
+    if (read(p->wake_fd, &n, sizeof n) < 0 && errno != EAGAIN)
+        lt_log(LT_LOG_DEBUG, "relay: reading the wakeup eventfd failed (errno %d)", errno);
+    bool stop = false;
+    gw_job *batch = take_queued(p, &stop);
+    if (stop)
+        return false;
+    for (bool any = batch != NULL; batch || any; any = false) {
         while (batch) {
             gw_job *next = batch->next;
             start_job(p, batch);
             batch = next;
         }
-        int running = 0;
-        curl_multi_perform(p->multi, &running);
-        if (reap(p) > 0)
-            continue; /* freed slots may take queued calls at once */
-        curl_multi_poll(p->multi, NULL, 0, GW_RELAY_POLL_MS, NULL);
+        if (any) /* new handles are due at once: their timers say so */
+            drive(p, CURL_SOCKET_TIMEOUT, 0);
+    }
+    return true;
+}
+
+static int event_mask(uint32_t ev)
+{
+    return (ev & EPOLLIN ? CURL_CSELECT_IN : 0) | (ev & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+           (ev & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+}
+
+/* The one relay thread: every upstream transfer runs on one libcurl multi handle driven by
+ * socket events (curl_multi_socket_action), so a pass costs the sockets that are ready, not
+ * one check per transfer in flight. A call costs no thread hand-off beyond the suspend and
+ * resume of its connection. */
+static void *loop(void *arg)
+{
+    gw_relay *p = arg;
+    struct epoll_event evs[GW_RELAY_EVENTS];
+    bool woke = true; /* take whatever was queued before the loop started */
+    for (;;) {
+        if (woke && !start_queued(p))
+            break;
+        woke = false;
+        if (reap(p) > 0) {
+            woke = true; /* freed slots may take queued calls at once */
+            continue;
+        }
+        int64_t now = lt_mono_us();
+        if (p->timer_due >= 0 && now >= p->timer_due) {
+            p->timer_due = -1; /* libcurl sets the next one */
+            drive(p, CURL_SOCKET_TIMEOUT, 0);
+            continue;
+        }
+        int64_t left = p->timer_due < 0 ? GW_RELAY_POLL_MS : (p->timer_due - now + 999) / 1000;
+        int n = epoll_wait(p->ep, evs, GW_RELAY_EVENTS,
+                           left > GW_RELAY_POLL_MS ? GW_RELAY_POLL_MS : (int)left);
+        for (int i = 0; i < n; i++) {
+            if (evs[i].data.fd == p->wake_fd)
+                woke = true;
+            else if (!sk_parked_event(p, evs[i].data.fd))
+                drive(p, evs[i].data.fd, event_mask(evs[i].events));
+        }
     }
     abort_all(p);
     return NULL;
@@ -264,8 +420,21 @@ static void pool_destroy(gw_relay *p)
         curl_easy_cleanup(p->idle[--p->nidle]);
     if (p->multi)
         curl_multi_cleanup(p->multi);
+    free(p->sk); /* after the multi handle: closing its connections updates the table */
+    if (p->ep >= 0)
+        close(p->ep);
+    if (p->wake_fd >= 0)
+        close(p->wake_fd);
     pthread_mutex_destroy(&p->mu);
     free(p);
+}
+
+/* Wakes the loop (any thread). */
+static void wake(gw_relay *p)
+{
+    uint64_t one = 1;
+    if (write(p->wake_fd, &one, sizeof one) < 0 && errno != EAGAIN)
+        lt_log(LT_LOG_WARN, "relay: cannot wake the relay loop (errno %d)", errno);
 }
 
 lt_err gw_relay_start(gw_ctx *ctx, gw_relay **out, lt_errinfo *ei)
@@ -276,9 +445,22 @@ lt_err gw_relay_start(gw_ctx *ctx, gw_relay **out, lt_errinfo *ei)
         return lt_fail(ei, LT_E_NOMEM, "out of memory");
     pthread_mutex_init(&p->mu, NULL);
     gw_fetch_init(); /* before the multi handle */
-    p->multi = curl_multi_init();
+    p->timer_due = -1;
+    p->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    p->ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = p->wake_fd};
+    bool fds = p->wake_fd >= 0 && p->ep >= 0 && epoll_ctl(p->ep, EPOLL_CTL_ADD, p->wake_fd,
+                                                          &ev) == 0;
+    p->multi = fds ? curl_multi_init() : NULL;
     if (p->multi) {
         curl_multi_setopt(p->multi, CURLMOPT_MAX_HOST_CONNECTIONS, GW_RELAY_HOST_CONNS);
+        /* A fixed cache: by default it follows the transfers in flight, so a dip in load
+         * closed kept connections that the next burst had to open again. */
+        curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, GW_RELAY_CACHE_CONNS);
+        curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+        curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
+        curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+        curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p);
         p->running = pthread_create(&p->thread, NULL, loop, p) == 0;
     }
     if (!p->running) {
@@ -298,7 +480,7 @@ void gw_relay_stop(gw_relay *p)
     pthread_mutex_unlock(&p->mu);
     if (!p->running)
         return;
-    curl_multi_wakeup(p->multi);
+    wake(p);
     pthread_join(p->thread, NULL); /* the loop answers every call before it ends */
     p->running = false;
 }
@@ -333,11 +515,11 @@ static bool submit(gw_req *r, gw_job *j)
         p->tail = j;
         p->queued++;
         /* One wakeup per loop pass is enough; the loop clears woken when it takes the
-         * queue, under this lock, so no job is left unseen. The multi handle outlives
+         * queue, under this lock, so no job is left unseen. The wakeup eventfd outlives
          * every submit: it is freed only after the HTTP daemon stops. */
         if (!p->woken) {
             p->woken = true;
-            curl_multi_wakeup(p->multi);
+            wake(p);
         }
     }
     bool stopping = p->stopping;

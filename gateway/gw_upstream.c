@@ -162,34 +162,38 @@ static lt_err gw_check_req(const gw_fetch_req *q, lt_errinfo *ei)
     return gw_check_auth(&q->auth, ei);
 }
 
-/* Parses the URL once for its scheme (refused early unless http/https) and for the host and
- * port that messages may name. The URL itself is never echoed: it may carry credentials. */
-static lt_err gw_url_target(const char *url, gw_target *t, lt_errinfo *ei)
+/* The scheme, checked before every call (http and https only; libcurl enforces the same on
+ * redirects). The rest of the URL is libcurl's to parse when it runs. */
+static lt_err gw_url_scheme(const char *url, lt_errinfo *ei)
+{
+    size_t n = strcspn(url, ":/?#");
+    if (url[n] != ':' || n == 0)
+        return lt_fail(ei, LT_E_INVALID, "upstream URL is malformed");
+    if ((n == 4 && strncasecmp(url, "http", 4) == 0) ||
+        (n == 5 && strncasecmp(url, "https", 5) == 0))
+        return LT_OK;
+    return lt_fail(ei, LT_E_INVALID, "upstream URL scheme '%.*s' is not allowed (http, https)",
+                   (int)(n < 16 ? n : 16), url);
+}
+
+/* The host and port that messages may name, parsed only when a message needs them (a call
+ * that fails); the URL itself is never echoed: it may carry credentials. */
+static void gw_url_target(const char *url, gw_target *t)
 {
     CURLU *u = curl_url();
-    if (!u)
-        return lt_fail(ei, LT_E_NOMEM, "out of memory parsing the upstream URL");
-    char *scheme = NULL, *host = NULL, *port = NULL;
-    lt_err e = LT_OK;
-    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK)
-        e = lt_fail(ei, LT_E_INVALID, "upstream URL is malformed");
-    else if (!lt_streq(scheme, "http") && !lt_streq(scheme, "https"))
-        e = lt_fail(ei, LT_E_INVALID, "upstream URL scheme '%.16s' is not allowed (http, https)",
-                    scheme);
-    else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-             curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK)
-        e = lt_fail(ei, LT_E_INVALID, "upstream URL has no host");
-    if (e == LT_OK) {
+    char *host = NULL, *port = NULL;
+    lt_strlcpy(t->host, "?", sizeof t->host);
+    t->port = 0;
+    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
         int64_t p = 0;
         lt_strlcpy(t->host, host, sizeof t->host);
         t->port = lt_parse_i64(port, strlen(port), &p) == 0 ? (long)p : 0;
     }
-    curl_free(scheme);
     curl_free(host);
     curl_free(port);
     curl_url_cleanup(u);
-    return e;
 }
 
 /* Appends "name: value" (value in double quotes when quote) to the list; a NULL value adds
@@ -428,7 +432,7 @@ static lt_err gw_prep_init(gw_fetch_prep *p, CURL *h, const gw_fetch_req *req, l
     p->h = h;
     lt_err e = gw_check_req(req, ei);
     if (e == LT_OK)
-        e = gw_url_target(req->url, &p->t, ei);
+        e = gw_url_scheme(req->url, ei);
     if (e == LT_OK)
         e = gw_build_headers(req, &p->hdrs, ei);
     if (e != LT_OK)
@@ -458,7 +462,16 @@ static lt_err gw_prep_result(gw_fetch_prep *p, CURLcode rc, gw_fetch_res *res, i
     curl_easy_getinfo(p->h, CURLINFO_RESPONSE_CODE, &status);
     if (ei)
         lt_errinfo_clear(ei);
-    lt_err e = gw_classify(p->h, rc, &p->s, &p->t, p->req, status, retry, ei);
+    bool ok = rc == CURLE_OK && ((status >= 200 && status < 300) || status == 304);
+    if (!ok)
+        gw_url_target(p->req->url, &p->t);
+    lt_err e;
+    if (rc == CURLE_URL_MALFORMAT) {
+        *retry = 0;
+        e = lt_fail(ei, LT_E_INVALID, "upstream URL is malformed");
+    } else {
+        e = gw_classify(p->h, rc, &p->s, &p->t, p->req, status, retry, ei);
+    }
     gw_take_answer(&p->s, e, status, res);
     return e;
 }

@@ -97,6 +97,13 @@ def call(srv, sid, params=None, token=None, method="POST", **kw):
     return srv.post("/v1/services/%s/call" % sid, params, token=tok, **kw)
 
 
+def process_cpu_s(pid):
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    with open("/proc/%d/stat" % pid, encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def setUpModule():
     global SRV
     start_peer()
@@ -183,6 +190,31 @@ class Relay(h.LtTestCase):
         t0 = time.monotonic()
         self.assertProblem(call(SRV, "it-relay-slow", {}), 504, "gateway_timeout")
         self.assertLess(time.monotonic() - t0, 2.5)
+
+    def test_provider_closing_kept_connections(self):
+        """A provider that closes idle kept-alive connections: the relay keeps its upstream
+        connections between calls, so the close arrives while nobody waits on it. The loop
+        must neither spin on it nor reuse it: the next call opens a new one."""
+        port = h.free_port()
+        peer = subprocess.Popen([sys.executable, os.path.join(HERE, "peers", "relay_peer.py"),
+                                 str(port), "0.3"], stdout=subprocess.PIPE, text=True)
+        try:
+            self.assertEqual(peer.stdout.readline().strip(), "ready")
+            rest_service(SRV, "it-relay-idle", url="http://127.0.0.1:%d/rest" % port)
+            for _ in range(3):
+                self.assertStatus(call(SRV, "it-relay-idle", {"ky": "2026-M02"}), 200)
+            cpu0 = process_cpu_s(SRV.proc.pid)
+            time.sleep(1.5)  # the peer closes the kept connections after 0.3 s
+            self.assertLess(process_cpu_s(SRV.proc.pid) - cpu0, 0.5,
+                            "the gateway burned CPU on closed upstream connections")
+            for _ in range(3):
+                r = call(SRV, "it-relay-idle", {"ky": "2026-M03"})
+                self.assertStatus(r, 200)
+                self.assertEqual(r.json["records"][0]["period"], "2026-M03")
+        finally:
+            peer.terminate()
+            peer.wait(timeout=10)
+            peer.stdout.close()
 
     def test_consumer_projection_and_no_grant(self):
         sid = rest_service(SRV, "it-relay-granted")

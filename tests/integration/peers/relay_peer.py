@@ -1,6 +1,8 @@
 """relay_peer — the provider side of tests/integration/test_relay.py (standard library only).
 
-Run as `python3 relay_peer.py PORT`; prints "ready" once listening. Paths:
+Run as `python3 relay_peer.py PORT [IDLE_CLOSE_S]`; prints "ready" once listening. With
+IDLE_CLOSE_S, a kept-alive connection idle that long is closed by the peer (as providers'
+servers do). Paths:
   GET  /rest?ky=..&tag=..   JSON {"items": [...]}: one record per ky, the `tag` query parameter
                             echoed into each record's unit (checks URL template filling)
   POST /soap                SOAP 1.1 answer; the request body and SOAPAction are kept
@@ -90,6 +92,8 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
+    if len(sys.argv) > 2:  # the socket timeout ends an idle kept-alive connection
+        Handler.timeout = float(sys.argv[2])
     srv = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
     srv.daemon_threads = True
     print("ready", flush=True)
