@@ -38,6 +38,7 @@ typedef struct lt_config {
     size_t max_body_bytes;          /* limits.max_body_bytes */
     size_t max_records_per_request; /* limits.max_records_per_request */
     long request_timeout_ms;        /* limits.request_timeout_ms */
+    size_t pull_runs_kept;          /* limits.pull_runs_kept */
     char *bootstrap_dir;      /* absolute, or NULL when no bootstrap */
     int64_t *holidays;        /* days since epoch, sorted */
     size_t nholidays;

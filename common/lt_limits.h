@@ -7,6 +7,9 @@
 #define LT_MAX_BODY_BYTES_DEFAULT (16u * 1024u * 1024u)
 /* Records per ingest request: bounds one LMDB write transaction's dirty pages. */
 #define LT_MAX_RECORDS_DEFAULT 100000u
+/* Pull runs kept per service (oldest dropped first): months of history at a 5-minute
+ * interval would be ~10,000; a thousand answers "what happened lately" and bounds the list. */
+#define LT_PULL_RUNS_KEPT_DEFAULT 1000u
 /* Per-request timeout (ms): a worker is never held longer by a slow client. */
 #define LT_REQUEST_TIMEOUT_MS_DEFAULT 30000
 /* Request arena cap = this many times the body cap: decoded JSON costs ~6-10x its text. */

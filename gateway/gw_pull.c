@@ -9,7 +9,10 @@
  *
  * Storage: a run document is WH_PULLRUNS "<service>\x1f<run id>"; run ids are
  * "pr-<13 hex µs><4 hex seq>", so one service's runs sort by start time. A run is stored when
- * it starts (status "running") and again when it ends.
+ * it starts (status "running") and again when it ends; then the oldest beyond
+ * limits.pull_runs_kept are deleted. At start, runs a crash left "running" are stored as
+ * failed ("interrupted"), and each service's schedule resumes from its last stored run, so a
+ * restart does not pull every service at once.
  *
  * In-memory state (struct gw_pulls, under mu): the queue, and per service the start of its
  * last run in this process, whether a scheduled run is pending (one at a time per service, so
@@ -145,6 +148,44 @@ static void store_run(gw_pulls *p, const char *service, const char *run_id, json
                text ? ei.detail : "out of memory");
     free(text);
     lt_errinfo_clear(&ei);
+}
+
+/* The ids of one service's runs (oldest first) into a JSON array of strings. */
+typedef struct run_ids {
+    const char *prefix;
+    size_t plen;
+    json_t *ids;
+} run_ids;
+
+static int run_ids_cb(void *ctx, const char *id, const char *json, size_t len)
+{
+    run_ids *w = ctx;
+    (void)json, (void)len;
+    if (strncmp(id, w->prefix, w->plen) != 0)
+        return 1;
+    return json_array_append_new(w->ids, json_string(id)) != 0;
+}
+
+/* Deletes the oldest runs of a service beyond limits.pull_runs_kept. */
+static void prune_runs(gw_pulls *p, const char *service)
+{
+    char prefix[LT_MAX_ID_LEN + 2];
+    snprintf(prefix, sizeof prefix, "%s" PULL_SEP, service);
+    run_ids w = {prefix, strlen(prefix), json_array()};
+    size_t keep = p->ctx->cfg->pull_runs_kept, n = 0;
+    lt_errinfo ei = {0};
+    if (wh_doc_list(p->ctx->wh, WH_PULLRUNS, prefix, 0, run_ids_cb, &w) == LT_OK)
+        n = json_array_size(w.ids);
+    for (size_t i = 0; n > keep && i < n - keep; i++) {
+        if (wh_doc_del(p->ctx->wh, WH_PULLRUNS, json_string_value(json_array_get(w.ids, i)),
+                       &ei) != LT_OK) {
+            lt_log(LT_LOG_WARN, "pull runs of %s: cannot delete an old run: %s", service,
+                   ei.detail);
+            break;
+        }
+    }
+    lt_errinfo_clear(&ei);
+    json_decref(w.ids);
 }
 
 /* Walks one service's runs in time order (callback gets the parsed document). */
@@ -477,6 +518,7 @@ static json_t *run_pull(gw_pulls *p, const pull_job *job)
         json_object_set_new(run, "status", json_string("failed"));
     }
     store_run(p, job->service, job->run_id, run);
+    prune_runs(p, job->service);
     lt_log(e ? LT_LOG_WARN : LT_LOG_INFO, "pull %s of %s (%s): %s%s%s", job->run_id,
            job->service, job->trigger, lt_json_str(run, "status"), e ? ": " : "",
            e ? ei.detail : "");
@@ -606,6 +648,77 @@ static void pulls_free(gw_pulls *p)
     free(p);
 }
 
+/* What the start-up sweep found: runs to mark interrupted, and per service its last run. */
+typedef struct recovery {
+    gw_pulls *p;
+    json_t *interrupted; /* [[service, run id, document]] */
+    int64_t now_wall, now_mono;
+} recovery;
+
+/* The start time a run id carries ("pr-<13 hex µs>…"), 0 when it does not parse. */
+static int64_t run_id_start_us(const char *run_id)
+{
+    int64_t us = 0;
+    if (strncmp(run_id, "pr-", 3) != 0 || strlen(run_id) < 16)
+        return 0;
+    for (int i = 3; i < 16; i++) {
+        char c = run_id[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (d < 0)
+            return 0;
+        us = us * 16 + d;
+    }
+    return us;
+}
+
+static int recover_cb(void *ctx, const char *id, const char *json, size_t len)
+{
+    recovery *rc = ctx;
+    const char *sep = strchr(id, PULL_SEP[0]);
+    if (!sep || (size_t)(sep - id) > LT_MAX_ID_LEN)
+        return 0;
+    char service[LT_MAX_ID_LEN + 1];
+    snprintf(service, sizeof service, "%.*s", (int)(sep - id), id);
+    /* Runs sort by start within a service: the last one seen is the latest. */
+    int64_t started = run_id_start_us(sep + 1);
+    pull_svc *s = svc_state(rc->p, service);
+    if (s && started > 0 && started <= rc->now_wall) {
+        int64_t ago = rc->now_wall - started;
+        s->last_mono_us = rc->now_mono > ago ? rc->now_mono - ago : 1;
+    }
+    json_t *doc = json_loadb(json, len, 0, NULL);
+    const char *st = lt_json_str(doc, "status");
+    if (st && strcmp(st, "running") == 0)
+        json_array_append_new(rc->interrupted, json_pack("[s,s,O]", service, sep + 1, doc));
+    json_decref(doc);
+    return 0;
+}
+
+/* Start-up sweep over the stored runs (before any thread runs, so mu is not needed). */
+static void recover_runs(gw_pulls *p)
+{
+    recovery rc = {p, json_array(), lt_now_us(), lt_mono_us()};
+    wh_doc_list(p->ctx->wh, WH_PULLRUNS, NULL, 0, recover_cb, &rc);
+    size_t i;
+    json_t *item;
+    char now[32];
+    lt_time_format(lt_now_us(), true, now);
+    json_array_foreach(rc.interrupted, i, item) {
+        const char *service = json_string_value(json_array_get(item, 0));
+        const char *run_id = json_string_value(json_array_get(item, 1));
+        json_t *run = json_array_get(item, 2);
+        json_object_set_new(run, "status", json_string("failed"));
+        json_object_set_new(run, "finished_at", json_string(now));
+        json_object_set_new(run, "error", json_pack("{s:s,s:s}", "code", lt_err_code(LT_E_INTERNAL),
+                                                    "detail", "interrupted: the gateway "
+                                                    "stopped before the run ended"));
+        store_run(p, service, run_id, run);
+        lt_log(LT_LOG_WARN, "pull %s of %s was interrupted by a stop; marked failed", run_id,
+               service);
+    }
+    json_decref(rc.interrupted);
+}
+
 static void cond_init_mono(pthread_cond_t *cv)
 {
     pthread_condattr_t a;
@@ -628,6 +741,7 @@ lt_err gw_pulls_start(gw_ctx *ctx, lt_errinfo *ei)
     cond_init_mono(&p->done_cv);
     cond_init_mono(&p->tick_cv);
     ctx->pulls = p;
+    recover_runs(p);
     for (int i = 0; i < GW_PULL_WORKERS; i++) {
         if (pthread_create(&p->workers[i], NULL, worker_main, p) != 0)
             break;

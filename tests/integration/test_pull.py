@@ -84,28 +84,31 @@ def tearDownModule():
         SRV.close()
 
 
-def pull_service(sid, fmt, source, mapping, publish=True):
+def pull_service(sid, fmt, source, mapping, publish=True, srv=None):
+    srv = srv or SRV
     src = {"mode": "pull", "format": fmt}
     src.update(source)
     d = {"id": sid, "agency": h.STC_ORG, "title": "Kéo dữ liệu (%s)" % fmt, "sharing": "default",
          "contract": "indicator-observation@1", "frequency": "monthly", "source": src,
          "mapping": mapping}
-    r = SRV.post("/v1/services", d, token=SRV.admin())
+    r = srv.post("/v1/services", d, token=srv.admin())
     assert r.status == 201, r
     if publish:
-        r = SRV.post("/v1/services/%s/status" % sid, {"status": "published", "reason": "test"},
-                     token=SRV.admin())
+        r = srv.post("/v1/services/%s/status" % sid, {"status": "published", "reason": "test"},
+                     token=srv.admin())
         assert r.status == 200, r
     return sid
 
 
-def pull(sid, token=None, timeout=60):
-    return SRV.post("/v1/services/%s/pull" % sid, token=token or SRV.agency(h.STC_ORG),
+def pull(sid, token=None, timeout=60, srv=None):
+    srv = srv or SRV
+    return srv.post("/v1/services/%s/pull" % sid, token=token or srv.agency(h.STC_ORG),
                     timeout=timeout)
 
 
-def runs(sid, **params):
-    r = SRV.get("/v1/services/%s/pulls%s" % (sid, h.qs(**params)), token=SRV.admin())
+def runs(sid, srv=None, **params):
+    srv = srv or SRV
+    r = srv.get("/v1/services/%s/pulls%s" % (sid, h.qs(**params)), token=srv.admin())
     assert r.status == 200, r
     return r.json["items"]
 
@@ -220,6 +223,69 @@ class Pull(h.LtTestCase):
         self.assertProblem(pull(sid, token=other), 403)
         self.assertProblem(SRV.get("/v1/services/%s/pulls" % sid, token=other), 403)
         self.assertProblem(pull("it-pull-nope"), 404)
+
+
+def keep_three(cfg):
+    cfg.setdefault("limits", {})["pull_runs_kept"] = 3
+
+
+class Retention(h.LtTestCase):
+    """Stored pull runs are bounded (limits.pull_runs_kept); a restart marks a run that a
+    crash interrupted as failed and resumes each schedule from the stored runs."""
+
+    def test_runs_are_pruned_to_the_limit(self):
+        srv = h.Server(config_patch=keep_three).start()
+        try:
+            sid = pull_service("it-pull-keep", "csv", {"url": url("csv")}, CSV_MAPPING,
+                               srv=srv)
+            ids = []
+            for _ in range(5):
+                r = pull(sid, srv=srv)
+                self.assertStatus(r, 200)
+                ids.append(r.json["id"])
+            got = [i["id"] for i in runs(sid, srv=srv)]
+            self.assertEqual(got, ids[:-4:-1], "the three newest, newest first")
+        finally:
+            srv.close()
+
+    def test_restart_marks_interrupted_run_and_keeps_the_schedule(self):
+        srv = h.Server().start()
+        try:
+            hourly = pull_service("it-pull-hourly", "csv", {"url": url("csv"),
+                                                            "interval_s": 3600},
+                                  CSV_MAPPING, srv=srv)
+            deadline = time.time() + 10
+            while time.time() < deadline and not [
+                    i for i in runs(hourly, srv=srv) if i["status"] != "running"]:
+                time.sleep(0.2)
+            self.assertEqual([i["status"] for i in runs(hourly, srv=srv)], ["ok"])
+            slow = pull_service("it-pull-crash", "json", {"url": url("slow"),
+                                                          "timeout_ms": 8000},
+                                STC_MAPPING, srv=srv)
+            out = {}
+
+            def run_slow():
+                try:
+                    out["r"] = pull(slow, srv=srv, timeout=20)
+                except (OSError, ConnectionError) as e:
+                    out["e"] = e
+            t = threading.Thread(target=run_slow)
+            t.start()
+            deadline = time.time() + 5
+            while time.time() < deadline and not runs(slow, srv=srv):
+                time.sleep(0.1)
+            self.assertEqual([i["status"] for i in runs(slow, srv=srv)], ["running"])
+            srv.restart()  # SIGKILL while the run waits on the slow provider
+            t.join(30)
+            run = runs(slow, srv=srv)[0]
+            self.assertEqual(run["status"], "failed", run)
+            self.assertIn("interrupted", run["error"]["detail"])
+            self.assertIn("finished_at", run)
+            time.sleep(2.5)  # the scheduler ticks every second
+            self.assertEqual(len(runs(hourly, srv=srv)), 1,
+                             "a restart must not pull an hourly service again at once")
+        finally:
+            srv.close()
 
 
 if __name__ == "__main__":
