@@ -42,7 +42,6 @@
 #define PULL_TIMEOUT_DEFAULT_MS 10000
 #define PULL_CONNECT_MAX_MS 5000
 #define PULL_INGEST_SLACK_MS 3000 /* time a handler also allows for ingest and queueing */
-#define PULL_SECRET_MAX 4096      /* password and token files are small */
 #define PULL_SEP "\x1f"
 
 typedef struct gw_pulls gw_pulls;
@@ -279,71 +278,21 @@ static void validators_set(gw_pulls *p, const char *service, const char *etag,
 
 typedef struct pull_plan {
     gw_fetch_req req;
-    char *url, *body, *password, *token, *cert, *key; /* owned */
+    char *url, *body; /* owned */
+    gw_source_auth auth;
 } pull_plan;
-
-static void secret_free(char *s)
-{
-    if (s) {
-        explicit_bzero(s, strlen(s));
-        free(s);
-    }
-}
 
 static void plan_free(pull_plan *pl)
 {
     free(pl->url);
     free(pl->body);
-    secret_free(pl->password);
-    secret_free(pl->token);
-    free(pl->cert);
-    free(pl->key);
-}
-
-/* Reads a password or token file named relative to the config folder; trailing newlines
- * dropped. The detail names the key, never the contents. */
-static lt_err read_secret(const lt_config *cfg, const char *name, const char *key, char **out,
-                          lt_errinfo *ei)
-{
-    char *path = lt_config_path(cfg, name);
-    FILE *f = path ? fopen(path, "rb") : NULL;
-    free(path);
-    if (!f)
-        return lt_fail(ei, LT_E_CONFIG, "source.auth.%s cannot be read", key);
-    char *buf = calloc(1, PULL_SECRET_MAX + 1);
-    size_t n = buf ? fread(buf, 1, PULL_SECRET_MAX, f) : 0;
-    fclose(f);
-    if (!buf)
-        return lt_fail(ei, LT_E_NOMEM, "out of memory");
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-        buf[--n] = '\0';
-    *out = buf;
-    return LT_OK;
+    gw_source_auth_free(&pl->auth);
 }
 
 static lt_err plan_auth(const lt_config *cfg, const json_t *auth, pull_plan *pl, lt_errinfo *ei)
 {
-    const char *type = lt_json_str(auth, "type");
-    gw_fetch_auth *a = &pl->req.auth;
-    if (!type || strcmp(type, "none") == 0)
-        return LT_OK;
-    a->type = type;
-    a->username = lt_json_str(auth, "username");
-    lt_err e = LT_OK;
-    const char *pw = lt_json_str(auth, "password_file"), *tok = lt_json_str(auth, "token_file");
-    const char *cert = lt_json_str(auth, "cert_file"), *key = lt_json_str(auth, "key_file");
-    if (strcmp(type, "basic") == 0 && pw)
-        e = read_secret(cfg, pw, "password_file", &pl->password, ei);
-    if (!e && strcmp(type, "bearer") == 0 && tok)
-        e = read_secret(cfg, tok, "token_file", &pl->token, ei);
-    if (!e && cert)
-        pl->cert = lt_config_path(cfg, cert);
-    if (!e && key)
-        pl->key = lt_config_path(cfg, key);
-    a->password = pl->password;
-    a->token = pl->token;
-    a->cert_file = pl->cert;
-    a->key_file = pl->key;
+    lt_err e = gw_source_auth_load(cfg, auth, &pl->auth, ei);
+    pl->req.auth = pl->auth.auth;
     return e;
 }
 

@@ -47,7 +47,6 @@
 #define GW_RELAY_TIMEOUT_MS 10000     /* source.timeout_ms when the service names none */
 #define GW_RELAY_CONNECT_MS 5000      /* connect timeout cap (never above the total) */
 #define GW_RELAY_MAX_ERRORS 100       /* record errors listed in an answer */
-#define GW_RELAY_SECRET_MAX 4096      /* password_file / token_file size cap */
 
 typedef struct gw_job {
     struct gw_job *prev, *next; /* the queue (under the lock), then the loop's in-flight list */
@@ -57,7 +56,8 @@ typedef struct gw_job {
     gw_fetch_req fq;            /* points into the strings below */
     gw_fetch_prep *prep;        /* while the transfer runs */
     CURL *h;                    /* while the transfer runs (the loop's) */
-    char *url, *body, *soap_action, *auth_type, *username, *password, *token, *cert, *key;
+    char *url, *body, *soap_action;
+    gw_source_auth auth;        /* source.auth, secrets read */
 } gw_job;
 
 struct gw_relay {
@@ -90,12 +90,7 @@ static void job_free(gw_job *j)
     free(j->url);
     free(j->body);
     free(j->soap_action);
-    free(j->auth_type);
-    free(j->username);
-    free(j->password);
-    free(j->token);
-    free(j->cert);
-    free(j->key);
+    gw_source_auth_free(&j->auth);
     free(j);
 }
 
@@ -766,35 +761,15 @@ static json_t *call_params(gw_req *r, const json_t *src)
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
-/* A secret file's first line (a trailing newline dropped); new, or NULL. */
-static char *read_secret(const char *path)
+static bool job_auth(gw_job *j, const lt_config *cfg, const json_t *auth)
 {
-    FILE *f = path ? fopen(path, "rb") : NULL;
-    if (!f)
-        return NULL;
-    char *buf = calloc(1, GW_RELAY_SECRET_MAX + 1);
-    size_t n = buf ? fread(buf, 1, GW_RELAY_SECRET_MAX, f) : 0;
-    fclose(f);
-    while (buf && n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-        buf[--n] = '\0';
-    return buf;
-}
-
-static bool job_auth(gw_job *j, const json_t *auth)
-{
-    const char *type = json_string_value(json_object_get(auth, "type"));
-    if (!type || strcmp(type, "none") == 0)
-        return true;
-    j->auth_type = strdup(type);
-    j->username = dup_or_null(json_string_value(json_object_get(auth, "username")));
-    j->password = read_secret(json_string_value(json_object_get(auth, "password_file")));
-    j->token = read_secret(json_string_value(json_object_get(auth, "token_file")));
-    j->cert = dup_or_null(json_string_value(json_object_get(auth, "cert_file")));
-    j->key = dup_or_null(json_string_value(json_object_get(auth, "key_file")));
-    j->fq.auth = (gw_fetch_auth){j->auth_type, j->username, j->password, j->token, j->cert,
-                                 j->key};
-    return j->auth_type && (strcmp(type, "basic") != 0 || j->password) &&
-           (strcmp(type, "bearer") != 0 || j->token);
+    lt_errinfo ei = {0};
+    lt_err e = gw_source_auth_load(cfg, auth, &j->auth, &ei);
+    if (e)
+        lt_log(LT_LOG_WARN, "relay: %s", ei.detail);
+    lt_errinfo_clear(&ei);
+    j->fq.auth = j->auth.auth;
+    return e == LT_OK;
 }
 
 /* The URL with a filled REST template as its query (joined with '?' or '&'). New. */
@@ -871,7 +846,7 @@ static gw_job *build_job(gw_req *r, const rg_service *svc)
     j->svc = svc;
     j->max_records = r->ctx->cfg->max_records_per_request;
     bool ok = job_request(j, svc, src, filled, r->ctx->cfg->max_body_bytes);
-    bool authed = job_auth(j, json_object_get(src, "auth"));
+    bool authed = job_auth(j, r->ctx->cfg, json_object_get(src, "auth"));
     if (!ok || !authed) {
         job_free(j);
         if (!ok)

@@ -5,7 +5,9 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -25,6 +27,8 @@
  * longer ones are cut rather than stored whole. */
 #define GW_FETCH_HEADER_MAX 1024
 #define GW_USER_AGENT "lienthong-gateway/0.1"
+/* password_file / token_file: a secret is one short line. */
+#define GW_SECRET_MAX 4096
 
 /* Where the call goes, for messages: host and port only, never userinfo, path or query. */
 typedef struct gw_target {
@@ -243,6 +247,8 @@ static lt_err gw_build_headers(const gw_fetch_req *q, struct curl_slist **out, l
 
 static void gw_set_auth(CURL *h, const gw_fetch_auth *a)
 {
+    if (a->ca_file) /* provinces sign their internal services with their own CA */
+        curl_easy_setopt(h, CURLOPT_CAINFO, a->ca_file);
     if (!a->type || lt_streq(a->type, "none"))
         return;
     if (lt_streq(a->type, "basic")) {
@@ -257,6 +263,94 @@ static void gw_set_auth(CURL *h, const gw_fetch_auth *a)
         if (a->key_file)
             curl_easy_setopt(h, CURLOPT_SSLKEY, a->key_file);
     }
+}
+
+/* ---- a service's source.auth ---- */
+
+static void gw_wipe_free(char *s)
+{
+    if (s) {
+        explicit_bzero(s, strlen(s));
+        free(s);
+    }
+}
+
+void gw_source_auth_free(gw_source_auth *a)
+{
+    if (!a)
+        return;
+    free(a->type);
+    free(a->username);
+    gw_wipe_free(a->password);
+    gw_wipe_free(a->token);
+    free(a->cert);
+    free(a->key);
+    free(a->ca);
+    memset(a, 0, sizeof *a);
+}
+
+/* The first line of a small secret file (password, token); new. */
+static lt_err gw_read_secret(const lt_config *cfg, const char *name, const char *key, char **out,
+                             lt_errinfo *ei)
+{
+    char *path = lt_config_path(cfg, name);
+    FILE *f = path ? fopen(path, "rb") : NULL;
+    free(path);
+    if (!f)
+        return lt_fail(ei, LT_E_CONFIG, "source.auth.%s cannot be read", key);
+    char *buf = calloc(1, GW_SECRET_MAX + 1);
+    size_t n = buf ? fread(buf, 1, GW_SECRET_MAX, f) : 0;
+    fclose(f);
+    if (!buf)
+        return lt_fail(ei, LT_E_NOMEM, "out of memory");
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        buf[--n] = '\0';
+    *out = buf;
+    return LT_OK;
+}
+
+/* A path option resolved against the config folder (NULL stays NULL). */
+static lt_err gw_auth_path(const lt_config *cfg, const json_t *auth, const char *key, char **out,
+                           lt_errinfo *ei)
+{
+    const char *v = json_string_value(json_object_get(auth, key));
+    if (v && !(*out = lt_config_path(cfg, v)))
+        return lt_fail(ei, LT_E_NOMEM, "out of memory");
+    return LT_OK;
+}
+
+static lt_err gw_auth_dup(const json_t *auth, const char *key, char **out, lt_errinfo *ei)
+{
+    const char *v = json_string_value(json_object_get(auth, key));
+    if (v && !(*out = strdup(v)))
+        return lt_fail(ei, LT_E_NOMEM, "out of memory");
+    return LT_OK;
+}
+
+lt_err gw_source_auth_load(const lt_config *cfg, const json_t *auth, gw_source_auth *out,
+                           lt_errinfo *ei)
+{
+    memset(out, 0, sizeof *out);
+    const char *type = json_string_value(json_object_get(auth, "type"));
+    const char *pw = json_string_value(json_object_get(auth, "password_file"));
+    const char *tok = json_string_value(json_object_get(auth, "token_file"));
+    bool none = !type || lt_streq(type, "none");
+    lt_err e = gw_auth_path(cfg, auth, "ca_file", &out->ca, ei);
+    if (!e && !none)
+        e = gw_auth_dup(auth, "type", &out->type, ei);
+    if (!e && !none)
+        e = gw_auth_dup(auth, "username", &out->username, ei);
+    if (!e && !none)
+        e = gw_auth_path(cfg, auth, "cert_file", &out->cert, ei);
+    if (!e && !none)
+        e = gw_auth_path(cfg, auth, "key_file", &out->key, ei);
+    if (!e && !none && lt_streq(type, "basic") && pw)
+        e = gw_read_secret(cfg, pw, "password_file", &out->password, ei);
+    if (!e && !none && lt_streq(type, "bearer") && tok)
+        e = gw_read_secret(cfg, tok, "token_file", &out->token, ei);
+    out->auth = (gw_fetch_auth){out->type, out->username, out->password, out->token, out->cert,
+                                out->key, out->ca};
+    return e;
 }
 
 /* Options that hold for every call, whatever the request says. */

@@ -21,12 +21,30 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "lt_config.h"
 #include "lt_err.h"
 
 typedef struct gw_fetch_auth {
     const char *type; /* none|basic|bearer|client_cert; NULL = none */
     const char *username, *password, *token, *cert_file, *key_file;
+    const char *ca_file; /* any type: the CA that signed an https provider (else the system's) */
 } gw_fetch_auth;
+
+/* A service's source.auth made ready for calls: password_file and token_file read (first
+ * line), cert_file, key_file and ca_file resolved against the config folder. `auth` points
+ * into the owned strings. */
+typedef struct gw_source_auth {
+    gw_fetch_auth auth;
+    char *type, *username, *password, *token, *cert, *key, *ca; /* owned */
+} gw_source_auth;
+
+/* Loads `auth` (a service's source.auth object, NULL = none) into *out (zeroed first).
+ * LT_E_CONFIG naming the key when a secret file cannot be read. Release with
+ * gw_source_auth_free even on error. */
+lt_err gw_source_auth_load(const lt_config *cfg, const json_t *auth, gw_source_auth *out,
+                           lt_errinfo *ei);
+/* Frees the strings, secrets wiped first. */
+void gw_source_auth_free(gw_source_auth *a);
 
 typedef struct gw_fetch_req {
     const char *method; /* "GET" or "POST" */

@@ -44,8 +44,8 @@ static lt_err opt_positive_int(const json_t *obj, const char *key, const char *w
 
 static lt_err check_auth(const json_t *auth, lt_errinfo *ei)
 {
-    static const char *const keys[] = {"type",       "username", "password_file", "token_file",
-                                       "cert_file", "key_file", NULL};
+    static const char *const keys[] = {"type",      "username", "password_file", "token_file",
+                                       "cert_file", "key_file", "ca_file",       NULL};
     static const char *const types[] = {"none", "basic", "bearer", "client_cert", NULL};
     /* What each type cannot work without. */
     static const struct { const char *type, *need[3]; } needs[] = {

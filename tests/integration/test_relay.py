@@ -10,9 +10,11 @@ import concurrent.futures
 import http.client
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 
@@ -243,6 +245,65 @@ class Relay(h.LtTestCase):
         self.assertEqual([(a["status"], a["records"]) for a in calls],
                          [(403, 0), (200, 1), (200, 0)], calls)
 
+
+def make_pki(d):
+    """A CA, a server certificate for 127.0.0.1 and a client certificate (CN stc-client)."""
+    def ossl(*args):
+        subprocess.run(["openssl", *args], check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+    p = lambda name: os.path.join(d, name)  # noqa: E731
+    ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", p("ca.key"), "-out",
+         p("ca.pem"), "-days", "2", "-subj", "/CN=So TTTT test CA")
+    with open(p("san.ext"), "w", encoding="ascii") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    for name, cn, ext in (("server", "127.0.0.1", ["-extfile", p("san.ext")]),
+                          ("client", "stc-client", [])):
+        ossl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", p(name + ".key"), "-out",
+             p(name + ".csr"), "-subj", "/CN=" + cn)
+        ossl("x509", "-req", "-in", p(name + ".csr"), "-CA", p("ca.pem"), "-CAkey", p("ca.key"),
+             "-CAcreateserial", "-out", p(name + ".pem"), "-days", "2", *ext)
+    return p
+
+
+class ClientCertificate(h.LtTestCase):
+    """An https provider that requires a client certificate (mutual TLS), signed by the
+    province's own CA: source.auth client_cert + ca_file, for the relay and for pulls."""
+
+    def test_https_provider_with_client_certificate(self):
+        d = tempfile.mkdtemp(prefix="lt-pki.")
+        p = make_pki(d)
+        port = h.free_port()
+        peer = subprocess.Popen([sys.executable, os.path.join(HERE, "peers", "tls_peer.py"),
+                                 str(port), p("server.pem"), p("server.key"), p("ca.pem")],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            self.assertEqual(peer.stdout.readline().strip(), "ready")
+            url = "https://127.0.0.1:%d/rest" % port
+            mtls = {"type": "client_cert", "cert_file": p("client.pem"),
+                    "key_file": p("client.key"), "ca_file": p("ca.pem")}
+            rest_service(SRV, "it-relay-mtls", url=url, auth=mtls)
+            r = call(SRV, "it-relay-mtls", {})
+            self.assertStatus(r, 200)
+            self.assertEqual(r.json["records"][0]["unit"], "stc-client", "the client CN")
+            # the same provider pulled: the run ingests the record
+            make_service(SRV, "it-pull-mtls", "json", {"mode": "pull", "url": url,
+                                                       "auth": mtls}, REST_MAPPING)
+            run = self.assertStatus(SRV.post("/v1/services/it-pull-mtls/pull",
+                                             token=SRV.admin()), 200)
+            self.assertEqual((run["status"], run["accepted"]), ("ok", 1), run)
+            # without the client certificate the handshake fails; without the CA the
+            # provider's certificate is not trusted: both are the provider side (502)
+            rest_service(SRV, "it-relay-nocert", url=url,
+                         auth={"type": "none", "ca_file": p("ca.pem")})
+            self.assertProblem(call(SRV, "it-relay-nocert", {}), 502, "bad_gateway")
+            rest_service(SRV, "it-relay-noca", url=url,
+                         auth={k: v for k, v in mtls.items() if k != "ca_file"})
+            self.assertProblem(call(SRV, "it-relay-noca", {}), 502, "bad_gateway")
+        finally:
+            peer.terminate()
+            peer.wait(timeout=10)
+            peer.stdout.close()
+            shutil.rmtree(d, ignore_errors=True)
 
 def two_threads(cfg):
     cfg["threads"] = 2
