@@ -34,6 +34,7 @@ static const struct {
     [LT_E_IO] = {500, "io_error", "I/O error"},
     [LT_E_NOT_ACCEPTABLE] = {406, "not_acceptable", "Not acceptable"},
     [LT_E_STORAGE_FULL] = {507, "storage_full", "Warehouse full"},
+    [LT_E_URI_TOO_LONG] = {414, "uri_too_long", "URI too long"},
 };
 
 static int valid(lt_err e) { return (int)e >= 0 && e < LT_E__COUNT && err_table[e].code; }

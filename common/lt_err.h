@@ -41,6 +41,7 @@ typedef enum lt_err {
     LT_E_IO,             /* 500 file I/O error */
     LT_E_NOT_ACCEPTABLE, /* 406 cannot produce the Accept'ed type */
     LT_E_STORAGE_FULL,   /* 507 warehouse map full */
+    LT_E_URI_TOO_LONG,   /* 414 path and query longer than LT_MAX_URL_LEN */
     LT_E__COUNT          /* not a code: keep last */
 } lt_err;
 

@@ -23,8 +23,16 @@
 #define LT_MAX_KEY_LEN 300
 /* Agency codes per QĐ 20/2020: up to 35 characters of A-Z, 0-9 and dots. */
 #define LT_MAX_AGENCY_CODE 35
-/* Request headers / URL: libmicrohttpd's own connection memory bounds them; we cap the URL. */
+/* Request headers / URL: libmicrohttpd's own connection memory bounds them (431/414 from it);
+ * we cap the decoded path plus query at this (414 problem+json). */
 #define LT_MAX_URL_LEN 8192
+/* Open connections from one client address: a slow-header client (one byte a second) costs no
+ * worker time here, but each holds a socket; this bounds what one address can hold. 0 = off
+ * (behind a trusted reverse proxy every client has the proxy's address). */
+#define LT_MAX_CONN_PER_IP_DEFAULT 256u
+#define LT_MAX_CONN_PER_IP_CAP 100000u
+/* Open connections in all: sockets, so the process raises its open-file limit to fit. */
+#define LT_MAX_CONNECTIONS 10000u
 /* List pages: default and maximum `limit`. */
 #define LT_LIST_LIMIT_DEFAULT 100
 #define LT_LIST_LIMIT_MAX 10000

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "gw_int.h"
@@ -58,11 +60,29 @@ static gw_req *req_new(gw_server *srv, struct MHD_Connection *conn, const char *
 }
 
 /* Splits the decoded path into segments in the arena; one trailing slash is ignored. */
+static enum MHD_Result add_arg_len(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    *(size_t *)cls += strlen(key) + (value ? strlen(value) : 0) + 2; /* '&' and '=' */
+    return MHD_YES;
+}
+
+/* Decoded path plus query: over LT_MAX_URL_LEN is 414 (the path alone was cut at one more). */
+static size_t uri_len(gw_req *r)
+{
+    size_t n = strlen(r->path);
+    if (r->conn && n <= LT_MAX_URL_LEN)
+        MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, add_arg_len, &n);
+    return n;
+}
+
 lt_err gw_path_split(gw_req *r)
 {
     size_t n = strlen(r->path);
-    if (n > LT_MAX_URL_LEN)
-        return lt_fail(&r->ei, LT_E_BAD_REQUEST, "the URL is longer than %d bytes", LT_MAX_URL_LEN);
+    if (uri_len(r) > LT_MAX_URL_LEN)
+        return lt_fail(&r->ei, LT_E_URI_TOO_LONG, "the path and query are longer than %d bytes",
+                       LT_MAX_URL_LEN);
     if (!lt_utf8_valid(r->path, n))
         return lt_fail(&r->ei, LT_E_BAD_UTF8, "the URL path is not valid UTF-8");
     if (r->path[0] != '/')
@@ -144,7 +164,8 @@ static void dispatch(gw_req *r)
     rt->fn(r);
 }
 
-static enum MHD_Result send_reply(gw_req *r)
+/* close: the connection ends after this answer (its body was not read). */
+static enum MHD_Result send_reply_opt(gw_req *r, bool close)
 {
     if (!r->status)
         gw_fail(r, LT_E_INTERNAL, "no response was produced");
@@ -172,10 +193,60 @@ static enum MHD_Result send_reply(gw_req *r)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->location);
     if (r->status == 405 && r->allow[0])
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+    if (close)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     gw_account(r);
     enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ret;
+}
+
+static enum MHD_Result send_reply(gw_req *r) { return send_reply_opt(r, false); }
+
+typedef struct framing {
+    int lengths, codings;
+    bool chunked_only;
+} framing;
+
+static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    framing *f = cls;
+    (void)kind;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+        f->lengths++;
+    else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0 && f->codings++ == 0)
+        f->chunked_only = value && strcasecmp(value, "chunked") == 0;
+    return MHD_YES;
+}
+
+/* Request smuggling guard: a body's length is said one way only. Content-Length together with
+ * Transfer-Encoding, two Content-Lengths, or a coding other than chunked: 400, closed. */
+static bool framing_ok(gw_req *r)
+{
+    framing f = {0, 0, false};
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, framing_header, &f);
+    if (f.lengths && f.codings)
+        gw_fail(r, LT_E_BAD_REQUEST, "both Content-Length and Transfer-Encoding: the body's "
+                "length must be given one way");
+    else if (f.lengths > 1)
+        gw_fail(r, LT_E_BAD_REQUEST, "more than one Content-Length");
+    else if (f.codings > 1 || (f.codings && !f.chunked_only))
+        gw_fail(r, LT_E_BAD_REQUEST, "Transfer-Encoding must be chunked alone");
+    return r->status == 0;
+}
+
+/* Percent-decoding of the path and query as libmicrohttpd's own, except that a decoded NUL
+ * becomes 0x01: a C string would end at the NUL, so "a%00b" would silently name "a"; as a
+ * control character it is refused with the path's other control characters (400). */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls, (void)c;
+    size_t n = MHD_http_unescape(s);
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '\0')
+            s[i] = '\x01';
+    return n;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -189,6 +260,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!(r = req_new(srv, conn, url, method)))
             return MHD_NO;
         *con_cls = r;
+        if (!framing_ok(r))
+            return send_reply_opt(r, true);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         int64_t n = 0;
         if (cl && lt_parse_i64(cl, strlen(cl), &n) == 0 &&
@@ -324,6 +397,27 @@ static int resolve_listen(const lt_config *cfg, struct sockaddr_storage *ss, lt_
     return family;
 }
 
+/* Every connection is a socket: raise the soft open-file limit to fit LT_MAX_CONNECTIONS (plus
+ * the warehouse, upstream and log files); where the hard limit is lower, fewer connections. */
+static unsigned conn_limit(void)
+{
+    struct rlimit rl;
+    rlim_t want = LT_MAX_CONNECTIONS + 512;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 1000;
+    if (rl.rlim_cur < want) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur >= want)
+        return LT_MAX_CONNECTIONS;
+    unsigned n = rl.rlim_cur > 612 ? (unsigned)(rl.rlim_cur - 512) : 100;
+    lt_log(LT_LOG_WARN, "open-file limit %llu: at most %u connections (raise `ulimit -n` for %u)",
+           (unsigned long long)rl.rlim_cur, n, LT_MAX_CONNECTIONS);
+    return n;
+}
+
 lt_err gw_server_start(gw_ctx *ctx, gw_server **out, lt_errinfo *ei)
 {
     struct sockaddr_storage ss;
@@ -349,7 +443,9 @@ lt_err gw_server_start(gw_ctx *ctx, gw_server **out, lt_errinfo *ei)
                               MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                               MHD_OPTION_THREAD_POOL_SIZE, threads,
                               MHD_OPTION_CONNECTION_TIMEOUT, timeout_s ? timeout_s : 30,
-                              MHD_OPTION_CONNECTION_LIMIT, 10000u,
+                              MHD_OPTION_CONNECTION_LIMIT, conn_limit(),
+                              MHD_OPTION_PER_IP_CONNECTION_LIMIT, ctx->cfg->max_conn_per_ip,
+                              MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
                               MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
                               MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
