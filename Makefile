@@ -45,14 +45,16 @@ bench:
 	@cmake --build $(BUILD) -j $(JOBS)
 	@bench/run.sh $(BUILD)/lienthong
 
-# libFuzzer targets (clang), each run for FUZZ_SECONDS on its corpus; new finds go to the corpus.
+# libFuzzer targets (clang), each run for FUZZ_SECONDS from its seed corpus (tests/fuzz/corpus/NAME); new
+# finds go to build-fuzz/corpus/NAME: copy a crasher into the seed corpus once it is fixed.
 FUZZ_SECONDS ?= 60
 fuzz:
 	@scripts/deps.sh fuzz
 	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DLT_FUZZ=ON -DLT_SANITIZE=ON >/dev/null
 	@cmake --build build-fuzz -j $(JOBS)
 	@for f in build-fuzz/tests/fuzz_*; do n=$${f##*/fuzz_}; echo "== $$n"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 tests/fuzz/corpus/$$n || exit 1; done
+	  mkdir -p build-fuzz/corpus/$$n; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 build-fuzz/corpus/$$n tests/fuzz/corpus/$$n || exit 1; done
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

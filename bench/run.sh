@@ -281,6 +281,34 @@ code=$(curl -sS -o "$work/relay.body" -w '%{http_code}' "${auth[@]}" "$relay_url
 [ "$code" = 200 ] || { log "relay: HTTP $code: $(head -c 400 "$work/relay.body")"; exit 1; }
 run_wrk nginx-proxy "$ngx/proxy/thu.json" "$here/auth.lua"
 run_wrk lt-relay "$relay_url" "$here/auth.lua"
+# Observations (issue 5): one indicator x the 34 provinces x 60 months, read as the IOC
+# draws a chart, next to nginx serving the same answer as a static file.
+"$py" - "$example" "$work/obs-push.json" "$provider" "$service" <<'PYOBS'
+import json, sys, time
+boot, out, provider, service = sys.argv[1:5]
+areas = json.load(open(boot + "/codelists/areas.json", encoding="utf-8"))["codes"]
+provinces = [a["code"] for a in areas if not a.get("parent")]
+recs = [{"indicator": "IIP", "area": a, "period": "%d-M%02d" % (y, m),
+         "value": round(100 + (hash((a, y, m)) % 2000) / 100.0, 2), "status": "ok", "unit": "%"}
+        for a in provinces for y in range(2022, 2027) for m in range(1, 13)]
+env = {"header": {"message_id": "bench-obs-%d" % time.time_ns(), "service": service,
+                  "provider": provider, "contract": "indicator-observation@1",
+                  "produced_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
+       "records": recs}
+json.dump(env, open(out, "w", encoding="utf-8"), ensure_ascii=False)
+print("bench: %d observations (%d provinces x 60 months)" % (len(recs), len(provinces)), file=sys.stderr)
+PYOBS
+read -r code _ < <(push "$work/obs-push.json" "$work/obs-push.out")
+[ "$code" = 200 ] || { log "observations push: HTTP $code: $(head -c 400 "$work/obs-push.out")"; exit 1; }
+obs_url="$lt/v1/observations?indicator=IIP&limit=10000"
+code=$(curl -sS -o "$work/obs.body" -w '%{http_code}' "${auth[@]}" "$obs_url")
+nobs=$("$py" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["items"]))' "$work/obs.body" 2>/dev/null || echo 0)
+[ "$code" = 200 ] && [ "$nobs" -ge 2000 ] || { log "observations: HTTP $code, $nobs items: $(head -c 300 "$work/obs.body")"; exit 1; }
+cp "$work/obs.body" "$work/www/observations.json"
+chmod a+r "$work/www/observations.json"
+echo "$nobs" >"$work/obs.count"
+run_wrk nginx-obs "$ngx/observations.json" "$here/auth.lua"
+run_wrk lt-obs "$obs_url" "$here/auth.lua"
 # Every read appends an audit entry through one writer thread: how far behind is it now?
 audit_count() { curl -s "${auth[@]}" "$lt/metrics" | awk '/^lienthong_audit_entries /{print $2; exit}'; }
 a0=$(audit_count); t0=$(date +%s.%N); a1=$a0; drained=no
@@ -312,6 +340,22 @@ printf '%s %s\n%s %s\n' "$push1_code" "$push1_time" "$push2_code" "$push2_time" 
 # the server's own phase timings (decode = parse + map + validate, store = the LMDB commit)
 grep ' ingest ' "$work/server.log" | tail -n 2 | sed 's/^/bench:   server: /' >&2 || true
 stat -c %s "$work/push1.json" >"$work/push.size"
+
+# --- SDMX-JSON (issue 5): every observation in the warehouse (the push above: ~100,000) ------
+sdmx_url="$lt/sdmx/data/LIENTHONG,SOCIO_ECON,1.0/all"
+sdmx_accept='Accept: application/vnd.sdmx.data+json;version=2.0.0'
+: >"$work/sdmx.times"
+for _ in 1 2 3 4 5; do
+  curl -sS -o "$work/sdmx.json" -w '%{http_code} %{time_total} %{size_download}\n' "${auth[@]}" \
+    -H "$sdmx_accept" "$sdmx_url" >>"$work/sdmx.times"
+done
+"$py" - "$work/sdmx.json" >"$work/sdmx.count" <<'PYSDMX' || echo 0 >"$work/sdmx.count"
+import json, sys
+doc = json.load(open(sys.argv[1], encoding="utf-8"))
+print(sum(len(s.get("observations", {})) for ds in doc["data"]["dataSets"]
+          for s in ds.get("series", {}).values()))
+PYSDMX
+log "SDMX-JSON: $(cat "$work/sdmx.count") observations; HTTP, seconds, bytes per call: $(tr '\n' ';' <"$work/sdmx.times")"
 
 # --- stop lienthong (SIGTERM), then report ---------------------------------------------------
 cut -d' ' -f1-3 /proc/loadavg >"$work/load.after"
@@ -403,6 +447,16 @@ settings = read("wrk.settings").strip()
 nh, lh, nr, lr = wrk("nginx-healthz"), wrk("lt-healthz"), wrk("nginx-record"), wrk("lt-record")
 lg = wrk("lt-record-grant")
 np_, lrel = wrk("nginx-proxy"), wrk("lt-relay")
+nobs_w, lobs = wrk("nginx-obs"), wrk("lt-obs")
+obs_size = os.path.getsize(os.path.join(work, "obs.body")) if os.path.exists(os.path.join(work, "obs.body")) else 0
+obs_count = read("obs.count", "?").strip()
+sdmx_n = int((read("sdmx.count", "0").strip() or "0"))
+sdmx_calls = [l.split() for l in read("sdmx.times").splitlines() if len(l.split()) == 3]
+sdmx_ok = sorted(float(t) for c, t, _ in sdmx_calls if c == "200")
+sdmx_best = sdmx_ok[0] if sdmx_ok else None
+sdmx_med = sdmx_ok[len(sdmx_ok) // 2] if sdmx_ok else None
+sdmx_rate = sdmx_n / sdmx_med if sdmx_med and sdmx_n else None
+sdmx_bytes = int(sdmx_calls[-1][2]) if sdmx_calls else 0
 hsize = os.path.getsize(os.path.join(work, "healthz.body"))
 rsize = os.path.getsize(os.path.join(work, "record.body"))
 
@@ -412,6 +466,7 @@ def ratio(a, b):
 rh, rr = ratio(lh, nh), ratio(lr, nr)
 rg, rga = ratio(lg, nr), ratio(lg, lr)
 rrel = ratio(lrel, np_)
+robs = ratio(lobs, nobs_w)
 times = read("push.times").split("\n")
 pushes = []
 for i, line in enumerate(times[:2]):
@@ -448,6 +503,10 @@ rows = [
      "1.00×" if np_["rps"] else "?", "reference", ""),
     ("lienthong relay `GET …/call`: same upstream, mapped, validated, enveloped", lrel,
      fx(rrel) if rrel else "?", "≥ 0.6× nginx proxy_pass", verdict(rrel, 0.6, fx)),
+    ("nginx static, %s B (the observations answer)" % "{:,}".format(obs_size), nobs_w,
+     "1.00×" if nobs_w["rps"] else "?", "reference", ""),
+    ("lienthong `GET /v1/observations?indicator=IIP`: %s observations (34 provinces × 60 months)"
+     % obs_count, lobs, fx(robs) if robs else "?", "≥ 0.3× nginx", verdict(robs, 0.3, fx)),
 ]
 now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 L = []
@@ -479,12 +538,17 @@ for f, label in (("soap", "SOAP 1.1 response"), ("csv", "`;` CSV export, decimal
         os.environ.get("BENCH_MAP_MB", "50"), label, fr(rate) if rate else "?",
         ("%s records in %s s" % ("{:,}".format(int(m.group(1))), m.group(3))) if m else "failed",
         verdict(rate, 150000.0, fr)))
+fo = lambda v: "{:,.0f} observations/s".format(v)
+L.append("| SDMX-JSON 2.0 answer, `GET /sdmx/data/LIENTHONG,SOCIO_ECON,1.0/all`: %s observations, %.1f MB (median of %d calls, whole HTTP call with curl) | %s | median %s, best %s | – | ≥ 1,000,000 observations/s | %s |" % (
+    "{:,}".format(sdmx_n), sdmx_bytes / 1e6, len(sdmx_ok), fo(sdmx_rate) if sdmx_rate else "?",
+    ms(sdmx_med), ms(sdmx_best), verdict(sdmx_rate, 1e6, fo)))
 L.append("")
 L.append("Record read: `GET /v1/services/%s/records/%s` with `Authorization: Bearer` (bench/auth.lua; "
          "nginx gets the same header). Checks during the run:" % (service, key))
 for label, r in (("nginx (healthz size)", nh), ("lienthong /healthz", lh), ("nginx (record size)", nr),
                  ("lienthong record read", lr), ("lienthong record read under a grant", lg),
-                 ("nginx proxy_pass", np_), ("lienthong relay", lrel)):
+                 ("nginx proxy_pass", np_), ("lienthong relay", lrel),
+                 ("nginx (observations size)", nobs_w), ("lienthong observations", lobs)):
     errs = r["errors"] or "connect 0, read 0, write 0, timeout 0"
     L.append("- %s: %s requests, non-2xx: %d, socket errors: %s, p99 %s" % (
         label, "{:,}".format(r["requests"]) if r["requests"] else "?", r["non2xx"], errs, ms(r["p99"])))

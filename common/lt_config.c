@@ -306,6 +306,15 @@ static lt_err f_conn_per_ip(cfg_ctx *x, const json_t *v, const char *const *path
     return e;
 }
 
+static lt_err f_query_obs(cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
+{
+    long long t = 0;
+    lt_err e = int_in_range(x, v, path, n, 1, LT_MAX_QUERY_OBS_DEFAULT, &t);
+    if (!e)
+        x->c->max_query_obs = (size_t)t;
+    return e;
+}
+
 static lt_err f_timeout(cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
 {
     long long t = 0;
@@ -322,6 +331,7 @@ static lt_err f_limits(cfg_ctx *x, const json_t *v, const char *const *path, siz
         {"max_records_per_request", JSON_INTEGER, f_max_records},
         {"request_timeout_ms", JSON_INTEGER, f_timeout},
         {"pull_runs_kept", JSON_INTEGER, f_pull_runs},
+        {"max_observations_per_query", JSON_INTEGER, f_query_obs},
         {"max_connections_per_ip", JSON_INTEGER, f_conn_per_ip},
         {NULL, 0, NULL},
     };
@@ -649,6 +659,7 @@ static lt_err set_defaults(lt_config *c, const char *path, lt_errinfo *ei)
     c->max_records_per_request = LT_MAX_RECORDS_DEFAULT;
     c->request_timeout_ms = LT_REQUEST_TIMEOUT_MS_DEFAULT;
     c->pull_runs_kept = LT_PULL_RUNS_KEPT_DEFAULT;
+    c->max_query_obs = LT_MAX_QUERY_OBS_DEFAULT;
     c->max_conn_per_ip = LT_MAX_CONN_PER_IP_DEFAULT;
     c->metrics_public = 1;
     if (!(c->path = strdup(path)) || !(c->listen_host = strdup("127.0.0.1")) ||

@@ -39,6 +39,7 @@ typedef struct lt_config {
     size_t max_records_per_request; /* limits.max_records_per_request */
     long request_timeout_ms;        /* limits.request_timeout_ms */
     size_t pull_runs_kept;          /* limits.pull_runs_kept */
+    size_t max_query_obs;           /* limits.max_observations_per_query */
     unsigned max_conn_per_ip;       /* limits.max_connections_per_ip (0 = no per-address cap) */
     char *bootstrap_dir;      /* absolute, or NULL when no bootstrap */
     int64_t *holidays;        /* days since epoch, sorted */

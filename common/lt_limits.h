@@ -10,6 +10,10 @@
 /* Pull runs kept per service (oldest dropped first): months of history at a 5-minute
  * interval would be ~10,000; a thousand answers "what happened lately" and bounds the list. */
 #define LT_PULL_RUNS_KEPT_DEFAULT 1000u
+/* Observations one query may match (GET /v1/observations, alerts; SDMX answers at most
+ * GW_SDMX_MAX_OBS of them): past it 413, so a careless query cannot hold a worker and
+ * gigabytes of memory. */
+#define LT_MAX_QUERY_OBS_DEFAULT 1000000u
 /* Per-request timeout (ms): a worker is never held longer by a slow client. */
 #define LT_REQUEST_TIMEOUT_MS_DEFAULT 30000
 /* Request arena cap = this many times the body cap: decoded JSON costs ~6-10x its text. */

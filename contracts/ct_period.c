@@ -301,3 +301,213 @@ int ct_period_parse_pattern(const char *s, size_t len, const char *pattern, ct_p
     *out = p;
     return 0;
 }
+
+/* ---- sort keys back to periods ---------------------------------------------------------- */
+
+int ct_period_from_sortkey(uint64_t key, ct_period *out)
+{
+    static const ct_freq by_rank[] = {CT_FREQ_YEAR,  CT_FREQ_HALF, CT_FREQ_QUARTER,
+                                      CT_FREQ_MONTH, CT_FREQ_WEEK, CT_FREQ_DAY};
+    uint64_t rank = key >> 32;
+    if (rank < 1 || rank > 6)
+        return -1;
+    ct_period p = {(int)(key >> 16 & 0xffff), by_rank[rank - 1], (int)(key >> 8 & 0xff),
+                   (int)(key & 0xff)};
+    if (p.freq != CT_FREQ_DAY && p.day != 0)
+        return -1;
+    if (period_check(&p))
+        return -1;
+    *out = p;
+    return 0;
+}
+
+/* ---- period arithmetic ------------------------------------------------------------------ */
+
+/* Frequencies made of whole months: how many months one period spans. */
+typedef struct month_span {
+    ct_freq freq;
+    int months;
+} month_span;
+
+static const month_span MONTH_SPANS[] = {
+    {CT_FREQ_YEAR, 12}, {CT_FREQ_HALF, 6}, {CT_FREQ_QUARTER, 3}, {CT_FREQ_MONTH, 1}};
+
+/* Months per period for A/S/Q/M; 0 for weeks, days and anything else. */
+static int span_months(ct_freq f)
+{
+    for (size_t i = 0; i < sizeof MONTH_SPANS / sizeof MONTH_SPANS[0]; i++)
+        if (MONTH_SPANS[i].freq == f)
+            return MONTH_SPANS[i].months;
+    return 0;
+}
+
+#define PERIOD_BAD_DAY INT64_MIN /* what the day functions give for an invalid period */
+
+/* Monday of ISO week 1 of year y: the week holding January 4th. */
+static int64_t iso_week1_monday(int y)
+{
+    return lt_days_from_civil(y, 1, 4) - weekday(y, 1, 4);
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* First day of a period already known to be valid. */
+static int64_t first_day(const ct_period *p)
+{
+    int span = span_months(p->freq);
+    if (span) {
+        int n = p->freq == CT_FREQ_YEAR ? 1 : p->n;
+        return lt_days_from_civil(p->year, (unsigned)((n - 1) * span + 1), 1);
+    }
+    if (p->freq == CT_FREQ_WEEK)
+        return iso_week1_monday(p->year) + 7 * (int64_t)(p->n - 1);
+    return lt_days_from_civil(p->year, (unsigned)p->n, (unsigned)p->day);
+}
+
+/* Last day of a period already known to be valid. */
+static int64_t last_day(const ct_period *p)
+{
+    int span = span_months(p->freq);
+    if (span) {
+        int n = p->freq == CT_FREQ_YEAR ? 1 : p->n;
+        int m = n * span;
+        return lt_days_from_civil(p->year, (unsigned)m, (unsigned)days_in_month(p->year, m));
+    }
+    if (p->freq == CT_FREQ_WEEK)
+        return first_day(p) + 6;
+    return first_day(p);
+}
+
+int64_t ct_period_first_day(const ct_period *p)
+{
+    return period_check(p) ? PERIOD_BAD_DAY : first_day(p);
+}
+
+int64_t ct_period_last_day(const ct_period *p)
+{
+    return period_check(p) ? PERIOD_BAD_DAY : last_day(p);
+}
+
+/* Ordinal of a valid period. Weeks count Mondays since the epoch's week (1969-12-29 is week
+ * 0, because 1970-01-01, day 0, was a Thursday). */
+static int64_t ordinal(const ct_period *p)
+{
+    int span = span_months(p->freq);
+    if (span)
+        return (int64_t)p->year * (12 / span) + (p->freq == CT_FREQ_YEAR ? 0 : p->n - 1);
+    if (p->freq == CT_FREQ_WEEK)
+        return floor_div(first_day(p) + 3, 7);
+    return first_day(p);
+}
+
+int64_t ct_period_ordinal(const ct_period *p)
+{
+    return period_check(p) ? PERIOD_BAD_DAY : ordinal(p);
+}
+
+/* The week whose ordinal is o: its Thursday decides the ISO year. */
+static void week_from_ordinal(int64_t o, ct_period *out)
+{
+    int64_t thursday = o * 7, y;
+    unsigned m, d;
+    lt_civil_from_days(thursday, &y, &m, &d);
+    out->year = (int)y;
+    out->n = (int)((thursday - lt_days_from_civil(y, 1, 1)) / 7) + 1;
+    out->day = 0;
+}
+
+static void day_from_ordinal(int64_t o, ct_period *out)
+{
+    int64_t y;
+    unsigned m, d;
+    lt_civil_from_days(o, &y, &m, &d);
+    out->year = (int)y;
+    out->n = (int)m;
+    out->day = (int)d;
+}
+
+/* Bounds every step count: ten thousand years of days, so ordinals never overflow. */
+#define PERIOD_MAX_STEP ((int64_t)4000000)
+
+int ct_period_add(const ct_period *p, int64_t k, ct_period *out)
+{
+    if (period_check(p) || k > PERIOD_MAX_STEP || k < -PERIOD_MAX_STEP)
+        return -1;
+    int64_t o = ordinal(p) + k;
+    ct_period q = {0, p->freq, 0, 0};
+    int span = span_months(p->freq);
+    if (span) {
+        int per_year = 12 / span;
+        q.year = (int)floor_div(o, per_year);
+        q.n = p->freq == CT_FREQ_YEAR ? 0 : (int)(o - (int64_t)q.year * per_year) + 1;
+    } else if (p->freq == CT_FREQ_WEEK) {
+        week_from_ordinal(o, &q);
+    } else {
+        day_from_ordinal(o, &q);
+    }
+    if (period_check(&q))
+        return -1;
+    *out = q;
+    return 0;
+}
+
+int ct_period_count_in_year(ct_freq f, int year)
+{
+    if (year < 1000 || year > 9999)
+        return 0;
+    int span = span_months(f);
+    if (span)
+        return 12 / span;
+    if (f == CT_FREQ_WEEK)
+        return iso_weeks(year);
+    if (f == CT_FREQ_DAY)
+        return is_leap(year) ? 366 : 365;
+    return 0;
+}
+
+int ct_period_within(const ct_period *p, const ct_period *from, const ct_period *to)
+{
+    if (period_check(p) || (from && period_check(from)) || (to && period_check(to)))
+        return 0;
+    if (from && first_day(p) < first_day(from))
+        return 0;
+    if (to && last_day(p) > last_day(to))
+        return 0;
+    return 1;
+}
+
+size_t ct_period_format_sdmx(const ct_period *p, char out[CT_PERIOD_MAX])
+{
+    if (p->freq != CT_FREQ_MONTH)
+        return ct_period_format(p, out);
+    char *o = put_digits(out, p->year, 4);
+    *o++ = '-';
+    o = put_digits(o, p->n, 2);
+    *o = '\0';
+    return (size_t)(o - out);
+}
+
+char ct_period_sdmx_freq(const ct_period *p)
+{
+    return freq_rank(p->freq) <= 6 ? (char)p->freq : 0;
+}
+
+ct_freq ct_freq_from_name(const char *name)
+{
+    static const struct {
+        const char *name;
+        ct_freq freq;
+    } names[] = {
+        {"yearly", CT_FREQ_YEAR},      {"annual", CT_FREQ_YEAR}, {"half-yearly", CT_FREQ_HALF},
+        {"quarterly", CT_FREQ_QUARTER}, {"monthly", CT_FREQ_MONTH}, {"weekly", CT_FREQ_WEEK},
+        {"daily", CT_FREQ_DAY},
+    };
+    for (size_t i = 0; name && i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(name, names[i].name) == 0)
+            return names[i].freq;
+    return (ct_freq)0;
+}

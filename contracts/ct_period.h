@@ -43,5 +43,35 @@ int ct_period_parse_pattern(const char *s, size_t len, const char *pattern, ct_p
 int ct_period_cmp(const ct_period *a, const ct_period *b);
 /* A 64-bit key that sorts like ct_period_cmp (for warehouse indexes). */
 uint64_t ct_period_sortkey(const ct_period *p);
+/* The inverse of ct_period_sortkey: 0 / -1 when the key is not one of a valid period. */
+int ct_period_from_sortkey(uint64_t key, ct_period *out);
+
+/* ---- period arithmetic (issue 5: observations, alerts, SDMX) ----
+ * Days are counted from 1970-01-01 (day 0), proleptic Gregorian. An ISO week runs Monday to
+ * Sunday and belongs to the year of its Thursday. A struct that is not a valid period gives
+ * INT64_MIN from first_day/last_day/ordinal, -1 from add, 0 from within; count_in_year is 0 for
+ * an unknown frequency or a year outside 1000..9999; sdmx_freq is 0 for an unknown frequency. */
+/* First and last day of the period (inclusive). */
+int64_t ct_period_first_day(const ct_period *p);
+int64_t ct_period_last_day(const ct_period *p);
+/* Position within its frequency: consecutive periods of one frequency differ by 1 (a year's
+ * ordinal is the year; a month's year*12 + month-1; a day's its day number). */
+int64_t ct_period_ordinal(const ct_period *p);
+/* The period k steps later (k < 0: earlier) in the same frequency; -1 when out of the
+ * 1000..9999 year range. */
+int ct_period_add(const ct_period *p, int64_t k, ct_period *out);
+/* Periods of frequency `f` in one year (A 1, S 2, Q 4, M 12, D 365/366, W 52/53). */
+int ct_period_count_in_year(ct_freq f, int year);
+/* True when p lies within [from, to] by days: first_day(p) >= first_day(from) and
+ * last_day(p) <= last_day(to). A NULL bound is open. */
+int ct_period_within(const ct_period *p, const ct_period *from, const ct_period *to);
+/* SDMX TIME_PERIOD form (SDMX 2.1 / ISO 8601 reporting periods): "2025", "2025-S1",
+ * "2025-Q3", "2025-07", "2025-W05", "2025-07-15". Returns its length. */
+size_t ct_period_format_sdmx(const ct_period *p, char out[CT_PERIOD_MAX]);
+/* SDMX frequency code of a period: A, S, Q, M, W, D. */
+char ct_period_sdmx_freq(const ct_period *p);
+/* The frequency named by an indicator's periodicity ("yearly"|"annual", "half-yearly",
+ * "quarterly", "monthly", "weekly", "daily"); 0 when unknown. */
+ct_freq ct_freq_from_name(const char *name);
 
 #endif

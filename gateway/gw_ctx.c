@@ -3,10 +3,23 @@
 #include <stdlib.h>
 
 #include "gw_int.h"
+#include "gw_obs.h"
 #include "gw_pull.h"
 #include "rg_sharing.h"
 #include "lt_log.h"
 #include "lt_str.h"
+
+/* Brings the observations index up to date before anything reads or writes it. A failure
+ * is logged, not fatal: the index then lacks old records until a later start completes it
+ * (the meta document is only stored after a complete reindex). */
+static void obs_reindex(gw_ctx *c)
+{
+    lt_errinfo ei = {0};
+    if (gw_obs_reindex(c, &ei) != LT_OK)
+        lt_log(LT_LOG_ERROR, "observations index: reindex failed (%s): %s; it is retried at "
+               "the next start", lt_err_code(ei.code), ei.detail);
+    lt_errinfo_clear(&ei);
+}
 
 lt_err gw_ctx_open(const lt_config *cfg, gw_ctx **out, lt_errinfo *ei)
 {
@@ -23,6 +36,8 @@ lt_err gw_ctx_open(const lt_config *cfg, gw_ctx **out, lt_errinfo *ei)
         e = rg_set_holidays(c->rg, cfg->holidays, cfg->nholidays);
     if (!e && cfg->bootstrap_dir)
         e = rg_bootstrap(c->rg, cfg->bootstrap_dir, false, ei);
+    if (!e)
+        obs_reindex(c);
     if (!e)
         e = gw_auth_new(cfg, &c->auth, ei);
     if (!e)

@@ -102,6 +102,83 @@ void gw_h_audit_list(gw_req *r)
     gw_reply_list(r, f.items, next);
 }
 
+/* Entries per export call: an archive of a busy year is paged with from_seq. */
+#define GW_AUDIT_EXPORT_MAX 100000
+
+static bool seq_param(gw_req *r, const char *name, uint64_t dflt, uint64_t *out)
+{
+    const char *s = gw_query(r, name);
+    int64_t v = 0;
+    *out = dflt;
+    if (!s)
+        return true;
+    if (lt_parse_i64(s, strlen(s), &v) || v < 1) {
+        gw_fail(r, LT_E_BAD_REQUEST, "%s must be a positive integer", name);
+        return false;
+    }
+    *out = (uint64_t)v;
+    return true;
+}
+
+static int export_cb(void *ctx, uint64_t seq, const char *json, size_t len)
+{
+    (void)seq;
+    lt_buf_append(ctx, json, len);
+    lt_buf_putc(ctx, '\n');
+    return 0;
+}
+
+/* GET /v1/audit/export?from_seq=&to_seq= (admin): JSON Lines for archiving. The first line
+ * names the range, the hash the range's first entry chains from and the chain head; then each
+ * entry byte-exact, so `lienthong verify-audit --file` can check the archive on its own. */
+void gw_h_audit_export(gw_req *r)
+{
+    uint64_t from, to, head = 0;
+    if (!seq_param(r, "from_seq", 1, &from) || !seq_param(r, "to_seq", UINT64_MAX, &to))
+        return;
+    if (to < from) {
+        gw_fail(r, LT_E_BAD_REQUEST, "to_seq is before from_seq");
+        return;
+    }
+    char prev[65], head_hash[65], now[32];
+    wh_read *rd = NULL;
+    lt_err e = wh_read_begin(r->ctx->wh, &rd, &r->ei);
+    if (!e)
+        e = wh_audit_hash_at(rd, from - 1, prev, &head, head_hash);
+    if (e == LT_OK && to > head)
+        to = head;
+    if (e == LT_OK && to >= from && to - from >= GW_AUDIT_EXPORT_MAX)
+        e = lt_fail(&r->ei, LT_E_TOO_LARGE, "at most %d entries per export: page with from_seq "
+                    "and to_seq", GW_AUDIT_EXPORT_MAX);
+    else if (e == LT_E_NOT_FOUND)
+        lt_fail(&r->ei, e, "from_seq %llu is past the chain head (%llu)",
+                (unsigned long long)from, (unsigned long long)head);
+    else if (e && e != LT_E_TOO_LARGE)
+        lt_fail(&r->ei, e, "cannot read the audit log");
+    lt_time_format(lt_now_us(), true, now);
+    if (!e) {
+        lt_buf_printf(&r->out, "{\"export\":\"lienthong-audit\",\"version\":1,\"from_seq\":%llu,"
+                      "\"to_seq\":%llu,\"prev_hash\":\"%s\",\"chain_head\":{\"seq\":%llu,"
+                      "\"hash\":\"%s\"},\"exported_at\":\"%s\"}\n", (unsigned long long)from,
+                      (unsigned long long)(to >= from ? to : from - 1), prev,
+                      (unsigned long long)head, head_hash, now);
+        if (to >= from)
+            e = wh_audit_list(rd, from - 1, (size_t)(to - from + 1), export_cb, &r->out);
+        if (e)
+            lt_fail(&r->ei, e, "cannot read the audit log");
+    }
+    wh_read_end(rd);
+    if (e || r->out.err) {
+        lt_buf_reset(&r->out);
+        if (!e)
+            lt_fail(&r->ei, LT_E_NOMEM, "the export does not fit in memory");
+        gw_reply_error(r);
+        return;
+    }
+    r->status = 200;
+    r->content_type = "application/x-ndjson";
+}
+
 /* Recomputes the whole hash chain (Decree 47 Art. 45 evidence); names the first broken entry. */
 void gw_h_audit_verify(gw_req *r)
 {

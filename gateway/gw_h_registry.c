@@ -170,3 +170,16 @@ void gw_h_catalog(gw_req *r)
     }
     gw_reply_list(r, items, NULL);
 }
+
+/* PUT /v1/indicators/{code} (admin, checked by the route): 201 created, 200 replaced. */
+void gw_h_indicator_put(gw_req *r)
+{
+    json_t *body = gw_body_json(r), *out = NULL;
+    bool created = false;
+    if (!body)
+        return;
+    lt_err e = rg_indicator_put(r->ctx->rg, r->segs[2], body, &created, &out, &r->ei);
+    if (!e && created)
+        r->location = lt_arena_printf(r->arena, "/v1/indicators/%s", lt_json_str_or(out, "code"));
+    reply_result(r, e, created ? 201 : 200, out);
+}

@@ -17,7 +17,7 @@
 #define GW_MEDIA_PROBLEM "application/problem+json"
 #define GW_MEDIA_ENVELOPE "application/vnd.lienthong.exchange+json"
 #define GW_MAX_SEGS 8
-#define GW_MAX_ROUTES 64
+#define GW_MAX_ROUTES 96
 
 typedef struct gw_metrics gw_metrics;
 typedef struct gw_relay gw_relay;
@@ -194,6 +194,12 @@ void gw_h_relay(gw_req *r);
 void gw_h_wsdl(gw_req *r);
 void gw_h_soap(gw_req *r);
 void gw_h_indicator_get(gw_req *r);
+void gw_h_indicator_put(gw_req *r);
+void gw_h_audit_export(gw_req *r);    /* gw_h_ops.c */   /* gw_h_registry.c */
+void gw_h_observations(gw_req *r);    /* gw_h_obs.c */
+void gw_h_alerts(gw_req *r);          /* gw_h_obs.c */
+void gw_h_sdmx_data(gw_req *r);       /* gw_sdmx.c */
+void gw_h_sdmx_structure(gw_req *r);  /* gw_sdmx.c: dataflow | datastructure | codelist */
 
 /* GET of a list of registry documents of one kind (paged), and of one by path segment 2. */
 void gw_list_kind(gw_req *r, wh_kind kind);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "gw_int.h"
+#include "gw_sdmx.h"
 #include "lt_str.h"
 
 void gw_reply_raw(gw_req *r, int status, const char *ctype, const char *text, size_t len)
@@ -43,6 +44,11 @@ static json_t *safe_string(const char *s)
 
 void gw_reply_error(gw_req *r)
 {
+    /* SDMX clients read SDMX error messages (401 → code 110, …), not problem+json. */
+    if (r->path && strncmp(r->path, "/sdmx/", 6) == 0) {
+        gw_sdmx_reply_problem(r);
+        return;
+    }
     lt_err code = r->ei.code ? r->ei.code : LT_E_INTERNAL;
     int status = lt_err_status(code);
     json_t *p = json_object();

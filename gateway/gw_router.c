@@ -15,6 +15,7 @@ static const gw_route routes[] = {
     {"GET", "/metrics", gw_h_metrics, 0, GW_PUBLIC, "metrics"},
     {"GET", "/v1/audit", gw_h_audit_list, ADMIN, 0, "audit.list"},
     {"GET", "/v1/audit/verify", gw_h_audit_verify, ADMIN, 0, "audit.verify"},
+    {"GET", "/v1/audit/export", gw_h_audit_export, ADMIN, 0, "audit.export"},
     {"POST", "/v1/agencies", gw_h_agency_create, ADMIN, GW_AUDIT, "agencies.create"},
     {"GET", "/v1/agencies", gw_h_agency_list, ANY, GW_AUDIT, "agencies.list"},
     {"GET", "/v1/agencies/{}", gw_h_agency_get, ANY, GW_AUDIT, "agencies.get"},
@@ -63,6 +64,17 @@ static const gw_route routes[] = {
     {"POST", "/soap/{}", gw_h_soap, ANY, GW_AUDIT, "soap.call"},
     {"GET", "/v1/indicators", gw_h_indicator_list, ANY, GW_AUDIT, "indicators.list"},
     {"GET", "/v1/indicators/{}", gw_h_indicator_get, ANY, GW_AUDIT, "indicators.get"},
+    {"PUT", "/v1/indicators/{}", gw_h_indicator_put, ADMIN, GW_AUDIT, "indicators.put"},
+    {"GET", "/v1/observations", gw_h_observations, ANY, GW_AUDIT, "observations"},
+    {"GET", "/v1/alerts", gw_h_alerts, ANY, GW_AUDIT, "alerts"},
+    /* SDMX REST (API.md §9): missing trailing parts mean "all" / "latest", as in SDMX. */
+    {"GET", "/sdmx/data/{}", gw_h_sdmx_data, ANY, GW_AUDIT, "sdmx.data"},
+    {"GET", "/sdmx/data/{}/{}", gw_h_sdmx_data, ANY, GW_AUDIT, "sdmx.data"},
+    {"GET", "/sdmx/data/{}/{}/{}", gw_h_sdmx_data, ANY, GW_AUDIT, "sdmx.data"},
+    {"GET", "/sdmx/{}", gw_h_sdmx_structure, ANY, GW_AUDIT, "sdmx.structure"},
+    {"GET", "/sdmx/{}/{}", gw_h_sdmx_structure, ANY, GW_AUDIT, "sdmx.structure"},
+    {"GET", "/sdmx/{}/{}/{}", gw_h_sdmx_structure, ANY, GW_AUDIT, "sdmx.structure"},
+    {"GET", "/sdmx/{}/{}/{}/{}", gw_h_sdmx_structure, ANY, GW_AUDIT, "sdmx.structure"},
 };
 
 #define NROUTES ((int)(sizeof routes / sizeof routes[0]))
@@ -90,6 +102,15 @@ static bool pattern_match(const char *pat, const gw_req *r)
     return i == r->nsegs;
 }
 
+static bool allow_has(const char *allow, const char *method)
+{
+    size_t n = strlen(method);
+    for (const char *p = allow; (p = strstr(p, method)) != NULL; p += n)
+        if ((p == allow || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0'))
+            return true;
+    return false;
+}
+
 const gw_route *gw_route_match(const char *method, gw_req *r, int *index, bool *path_known)
 {
     *path_known = false;
@@ -98,8 +119,10 @@ const gw_route *gw_route_match(const char *method, gw_req *r, int *index, bool *
         if (!pattern_match(routes[i].pattern, r))
             continue;
         *path_known = true;
-        size_t n = strlen(r->allow); /* the Allow header of a 405 */
-        snprintf(r->allow + n, sizeof r->allow - n, "%s%s", n ? ", " : "", routes[i].method);
+        size_t n = strlen(r->allow); /* the Allow header of a 405, each method once */
+        if (!allow_has(r->allow, routes[i].method))
+            snprintf(r->allow + n, sizeof r->allow - n, "%s%s", n ? ", " : "",
+                     routes[i].method);
         if (strcmp(routes[i].method, method) == 0 ||
             (strcmp(method, "HEAD") == 0 && strcmp(routes[i].method, "GET") == 0)) {
             *index = i;

@@ -29,8 +29,8 @@ bool rg_id_ok(const char *s, size_t max, bool (*first)(int), bool (*rest)(int))
         return false;
     size_t n = 1;
     for (const char *p = s + 1; *p; p++, n++)
-        if (!rest((unsigned char)*p))
-            return false;
+        if (!rest((unsigned char)*p) || (p[0] == '.' && p[-1] == '.'))
+            return false; /* ".." never: ids name files, URLs and log lines */
     return n <= max;
 }
 
@@ -83,6 +83,19 @@ bool rg_view_codelist(const rg_view *v, const char *id)
     bool has = rg_codelist_has_locked(v->rg, id);
     pthread_rwlock_unlock(&v->rg->lock);
     return has;
+}
+
+bool rg_view_code(const rg_view *v, const char *list, const char *code)
+{
+    if (v->rg) {
+        pthread_rwlock_rdlock(&v->rg->lock);
+        const rg_map *set = rg_map_get(&v->rg->codelists, list);
+        bool has = rg_map_has(set, code);
+        pthread_rwlock_unlock(&v->rg->lock);
+        if (set)
+            return has;
+    }
+    return v->codelists && rg_map_has(rg_map_get(v->codelists, list), code);
 }
 
 const ct_contract *rg_view_contract(const rg_view *v, const char *ref)
@@ -195,11 +208,8 @@ static lt_err load_codelists(rg_registry *rg, lt_errinfo *ei)
     size_t i;
     json_t *doc;
     json_array_foreach(all, i, doc) {
-        const char *id = lt_json_str(doc, "id");
-        rg_map *set = id ? rg_codeset_new(doc) : NULL;
-        if (!set || rg_map_put(&rg->codelists, id, set, NULL)) {
-            rg_codeset_free(set);
-            e = lt_fail(ei, id ? LT_E_NOMEM : LT_E_STORAGE, "stored code list %zu unreadable", i);
+        if ((e = rg_codelist_publish(rg, doc, ei))) {
+            lt_fail(ei, e, "stored code list %zu unreadable", i);
             break;
         }
     }
@@ -270,6 +280,8 @@ lt_err rg_open(wh_env *env, rg_registry **out, lt_errinfo *ei)
     if (!e)
         e = load_services(rg, ei);
     if (!e)
+        e = rg_indicators_load(rg, ei);
+    if (!e)
         e = rg_sharing_load(rg, ei);
     if (e) {
         lt_log(LT_LOG_ERROR, "registry load failed: %s", ei ? ei->detail : lt_strerror(e));
@@ -291,8 +303,10 @@ void rg_close(rg_registry *rg)
         return;
     rg_sharing_free(rg);
     rg_map_free(&rg->services, rg_service_unref);
+    rg_indicators_free(rg);
     rg_map_free(&rg->contracts, contract_free_v);
     rg_map_free(&rg->codelists, rg_codeset_free);
+    rg_areas_free(rg->areas);
     pthread_mutex_destroy(&rg->quota_mu);
     pthread_mutex_destroy(&rg->write_mu);
     pthread_rwlock_destroy(&rg->lock);

@@ -22,6 +22,7 @@
 
 #include "ad_mapping.h"
 #include "ct_contract.h"
+#include "ct_period.h"
 #include "lt_err.h"
 #include "wh.h"
 
@@ -109,5 +110,49 @@ typedef struct rg_catalog_filter {
 /* Published services matching the filter, as catalog entries (the stored document without
  * source.auth secrets, with contract title), in id order. */
 lt_err rg_catalog(rg_registry *rg, const rg_catalog_filter *f, json_t **items, lt_errinfo *ei);
+
+/* ---- indicators (API.md §8) and the area hierarchy (issue 5) ---- */
+typedef enum rg_agg { RG_AGG_NONE, RG_AGG_SUM, RG_AGG_MEAN, RG_AGG_WEIGHTED_MEAN } rg_agg;
+
+typedef struct rg_target {
+    const char *period, *area; /* canonical period; area code (borrowed from the snapshot) */
+    ct_period p;
+    double value;
+} rg_target;
+
+typedef struct rg_indicator {
+    const char *code, *name, *unit, *group, *agency; /* borrowed from def; "" when absent */
+    ct_freq freq;         /* from periodicity; 0 when not given */
+    int direction;        /* +1 up (higher is better), -1 down, 0 not given */
+    rg_agg aggregation;   /* RG_AGG_NONE when not given */
+    const char *weight;   /* weighted_mean: the indicator whose values weigh each area
+                             ("weight" member; default "POP") */
+    const rg_target *targets;
+    size_t ntargets;
+    json_t *def;          /* the stored document (owned) */
+    int refs;             /* internal */
+} rg_indicator;
+
+/* PUT /v1/indicators/{code}: {code?, name, unit?, group?, periodicity?, direction?,
+ * aggregation?, weight?, agency?, targets?: [{period, area, value}]}. Strict: unknown keys,
+ * a code not matching the path, an unknown agency, a target period that does not parse or an
+ * area outside the `areas` code list are LT_E_INVALID naming the member. The code is added to
+ * the `indicators` code list when missing (same transaction). *created: 201 vs 200. */
+lt_err rg_indicator_put(rg_registry *rg, const char *code, const json_t *body, bool *created,
+                        json_t **out, lt_errinfo *ei);
+/* Counted reference to the cached snapshot (rg_indicator_release). LT_E_NOT_FOUND. */
+lt_err rg_indicator_get(rg_registry *rg, const char *code, rg_indicator **out);
+void rg_indicator_release(rg_indicator *ind); /* NULL-safe */
+/* Every indicator (new array of counted references; release each, then free the array). */
+lt_err rg_indicator_all(rg_registry *rg, rg_indicator ***out, size_t *n);
+
+/* Areas are the `areas` code list: a code with "parent" is a commune of that province; a code
+ * without is a province. Copies the parent of `code` into out (size > LT_MAX_ID_LEN) and
+ * returns true; false for a province or an unknown code. */
+bool rg_area_parent(rg_registry *rg, const char *code, char *out, size_t size);
+/* The communes of a province (new array of code strings, in code order; empty when none). */
+lt_err rg_area_children(rg_registry *rg, const char *province, json_t **codes);
+/* The area's name into out; false when unknown. */
+bool rg_area_name(rg_registry *rg, const char *code, char *out, size_t size);
 
 #endif

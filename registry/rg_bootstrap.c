@@ -23,8 +23,8 @@
 typedef struct bs {
     rg_registry *rg; /* NULL: check the folder alone */
     bool store;      /* second pass */
-    rg_map agencies, systems, codelists, contracts, services, indicators; /* first pass:
-                                                                             ids seen */
+    rg_map agencies, systems, contracts, services, indicators; /* first pass: ids seen */
+    rg_map codelists; /* first pass: id -> rg_map * set of the file's codes (owned) */
     rg_view view;
     size_t created, present;
 } bs;
@@ -288,6 +288,17 @@ static lt_err system_item(bs *b, const json_t *item, lt_errinfo *ei)
     return created(b, e, out);
 }
 
+/* The overlay keeps each file's codes (id -> set), for checks such as indicator target areas. */
+static lt_err overlay_codes(rg_map *lists, const char *id, const json_t *doc, lt_errinfo *ei)
+{
+    rg_map *set = rg_codeset_new(doc);
+    if (!set || rg_map_put(lists, id, set, NULL)) {
+        rg_codeset_free(set);
+        return lt_fail(ei, LT_E_NOMEM, "out of memory");
+    }
+    return LT_OK;
+}
+
 static lt_err codelist_item(bs *b, const json_t *item, lt_errinfo *ei)
 {
     const char *id = lt_json_str(item, "id");
@@ -295,8 +306,12 @@ static lt_err codelist_item(bs *b, const json_t *item, lt_errinfo *ei)
     bool is_new = false;
     if (!b->store) {
         lt_err e = rg_codelist_prepare(NULL, item, &out, ei);
+        if (!e)
+            e = seen(&b->codelists, "codelist", "id", id, ei);
+        if (!e)
+            e = overlay_codes(&b->codelists, id, out, ei);
         json_decref(out);
-        return e ? e : seen(&b->codelists, "codelist", "id", id, ei);
+        return e;
     }
     if (rg_view_codelist(&(rg_view){b->rg, NULL, NULL, NULL}, id))
         return b->present++, LT_OK;
@@ -356,40 +371,16 @@ static lt_err service_item(bs *b, const json_t *item, lt_errinfo *ei)
     return created(b, e, out);
 }
 
-lt_err rg_indicator_check(const json_t *ind, lt_errinfo *ei)
-{
-    static const char *const keys[] = {"code",      "name",        "unit",   "group",
-                                       "periodicity", "direction", "aggregation", "agency",
-                                       "targets",   NULL};
-    static const char *const dirs[] = {"up", "down", NULL};
-    static const char *const aggs[] = {"sum", "mean", "weighted_mean", "none", NULL};
-    const char *s = NULL;
-    lt_err e = lt_json_check_keys(ind, keys, "indicator", ei);
-    if (!e)
-        e = lt_json_req_str(ind, "code", "indicator", &s, ei);
-    if (!e)
-        e = lt_json_req_str(ind, "name", "indicator", &s, ei);
-    for (int k = 0; !e && k < 2; k++) {
-        const char *key = k ? "aggregation" : "direction";
-        const char *const *list = k ? aggs : dirs;
-        json_t *v = json_object_get(ind, key);
-        bool ok = !v || json_is_null(v);
-        for (const char *const *p = list; !ok && *p && json_is_string(v); p++)
-            ok = strcmp(*p, json_string_value(v)) == 0;
-        if (!ok)
-            e = lt_fail(ei, LT_E_INVALID, "indicator.%s: not one of the allowed values", key);
-    }
-    json_t *targets = json_object_get(ind, "targets");
-    if (!e && targets && !json_is_array(targets))
-        e = lt_fail(ei, LT_E_INVALID, "indicator.targets: must be an array");
-    return e;
-}
-
+/* The same strict validation as PUT /v1/indicators/{code}; stored through it (so the code
+ * joins the `indicators` code list and the cache) when absent from the warehouse. */
 static lt_err indicator_item(bs *b, const json_t *item, lt_errinfo *ei)
 {
     const char *code = lt_json_str(item, "code");
+    json_t *out = NULL;
+    bool is_new = false;
     if (!b->store) {
-        lt_err e = rg_indicator_check(item, ei);
+        lt_err e = rg_indicator_prepare(&b->view, NULL, item, &out, ei);
+        json_decref(out);
         return e ? e : seen(&b->indicators, "indicator", "code", code, ei);
     }
     char *text = NULL;
@@ -398,7 +389,8 @@ static lt_err indicator_item(bs *b, const json_t *item, lt_errinfo *ei)
         free(text);
         return b->present++, LT_OK;
     }
-    return created(b, rg_store(b->rg, WH_INDICATORS, code, item, WH_NOOVERWRITE, ei), NULL);
+    lt_err e = rg_indicator_put(b->rg, code, item, &is_new, &out, ei);
+    return created(b, e, out);
 }
 
 /* ---- the folder ---- */
@@ -440,7 +432,7 @@ static lt_err bootstrap(rg_registry *rg, const char *dir, bool dry_run, lt_errin
     }
     rg_map_free(&b.agencies, NULL);
     rg_map_free(&b.systems, NULL);
-    rg_map_free(&b.codelists, NULL);
+    rg_map_free(&b.codelists, rg_codeset_free);
     rg_map_free(&b.contracts, contract_free_v);
     rg_map_free(&b.services, NULL);
     rg_map_free(&b.indicators, NULL);

@@ -39,6 +39,8 @@ struct rg_registry {
     rg_map codelists; /* id -> rg_map * (set of codes) */
     rg_map contracts; /* ref -> ct_contract * (immutable until rg_close) */
     rg_map services;  /* id -> rg_service * (the cache holds one reference) */
+    rg_map indicators; /* code -> rg_indicator * (the cache holds one reference) */
+    struct rg_areas *areas; /* index of the `areas` code list (owned), NULL without one */
     /* Sharing (rg_sharing.h), also under `lock`: */
     rg_map systems;      /* system id -> owning agency code (char *, owned) */
     rg_map grants;       /* grant id -> rg_gsnap * (the cache holds one reference) */
@@ -54,12 +56,15 @@ struct rg_registry {
 typedef struct rg_view {
     rg_registry *rg;         /* NULL: the files alone (check-config without a warehouse) */
     const rg_map *agencies;  /* overlays from bootstrap files, or NULL */
-    const rg_map *codelists;
+    const rg_map *codelists; /* id -> rg_map * set of its codes (rg_codeset_new) */
     const rg_map *contracts; /* ref -> ct_contract * */
 } rg_view;
 
 bool rg_view_agency(const rg_view *v, const char *code);
 bool rg_view_codelist(const rg_view *v, const char *id);
+/* Is code in code list `list`? The registry's list when it has one (a bootstrap file never
+ * replaces a stored list), else the overlay's. */
+bool rg_view_code(const rg_view *v, const char *list, const char *code);
 /* Borrowed: valid while the overlay lives, or until rg_close for the registry's. */
 const ct_contract *rg_view_contract(const rg_view *v, const char *ref);
 
@@ -76,8 +81,28 @@ lt_err rg_contract_compile(const rg_view *v, const json_t *body, ct_contract **o
 /* Validates a service definition; *contract borrowed from the view, *mapping new or NULL. */
 lt_err rg_service_check(const rg_view *v, const json_t *def, bool allow_status,
                         const ct_contract **contract, ad_mapping **mapping, lt_errinfo *ei);
-/* Light check of one indicators.json entry. */
-lt_err rg_indicator_check(const json_t *ind, lt_errinfo *ei);
+/* Copies body into a new document with code filled in from the path (a body code must match
+ * it; path_code NULL: the body's code is required), checks it strictly against the view and
+ * rewrites target periods in canonical form. *doc new (json_decref). */
+lt_err rg_indicator_prepare(const rg_view *v, const char *path_code, const json_t *body,
+                            json_t **doc, lt_errinfo *ei);
+
+/* ---- code lists and areas (rg_codelist.c) ---- */
+/* Index of the `areas` code list: code -> name and parent, parent -> children in code order. */
+typedef struct rg_areas rg_areas;
+/* New index of a checked `areas` document (rg_areas_free); NULL on out of memory. */
+rg_areas *rg_areas_new(const json_t *doc);
+void rg_areas_free(rg_areas *a); /* NULL-safe */
+/* Makes a checked code list document the cached one (code set, and the area index for
+ * `areas`); doc is borrowed. Caller holds write_mu (or is rg_open). */
+lt_err rg_codelist_publish(rg_registry *rg, const json_t *doc, lt_errinfo *ei);
+
+/* ---- indicators (rg_indicator.c) ---- */
+/* Loads every stored indicator into the cache (rg_open); a stored document that cannot be
+ * read is logged and left out of the cache. */
+lt_err rg_indicators_load(rg_registry *rg, lt_errinfo *ei);
+/* Releases the cached snapshots (rg_close). */
+void rg_indicators_free(rg_registry *rg);
 
 /* ---- services ---- */
 /* Stores doc and publishes it as the cached snapshot (steals doc and m); *out receives a copy.

@@ -125,7 +125,7 @@ static lt_err check_top(const json_t *def, bool allow_status, lt_errinfo *ei)
         e = lt_json_req_str(def, "id", where, &id, ei);
     if (!e && !rg_id_ok(id, LT_MAX_ID_LEN, rg_is_lower_alnum, rg_is_lower_id))
         e = lt_fail(ei, LT_E_INVALID, "service.id: '%.64s' is not a valid id "
-                    "([a-z0-9][a-z0-9._-]{0,127})", id);
+                    "([a-z0-9][a-z0-9._-]{0,127}, no '..')", id);
     if (!e)
         e = lt_json_req_str(def, "title", where, &s, ei);
     if (!e)

@@ -18,7 +18,7 @@ lt_err rg_system_check(const rg_view *v, const json_t *body, lt_errinfo *ei)
     if (!e && !rg_id_ok(id, LT_MAX_ID_LEN, rg_is_lower_alnum, rg_is_lower_id))
         e = lt_fail(ei, LT_E_INVALID,
                     "system.id: '%.64s' is not a valid id "
-                    "([a-z0-9][a-z0-9._-]{0,127})",
+                    "([a-z0-9][a-z0-9._-]{0,127}, no '..')",
                     id);
     if (!e)
         e = rg_req_text(body, "name", "system", &name, ei);

@@ -69,6 +69,7 @@ static int open_dbs(wh_env *e)
     struct { const char *name; MDB_dbi *dbi; } own[] = {
         {"records", &e->records}, {"revisions", &e->revisions}, {"feed", &e->feed},
         {"quarantine", &e->quarantine}, {"audit", &e->audit}, {"wh_meta", &e->meta},
+        {"obs", &e->obs},
     };
     for (size_t i = 0; i < sizeof own / sizeof own[0] && !rc; i++)
         rc = open_dbi(txn, own[i].name, own[i].dbi);

@@ -130,6 +130,42 @@ lt_err wh_quarantine_get(wh_read *r, const char *service, const char *qid, char 
                          size_t *len);
 lt_err wh_quarantine_count(wh_read *r, size_t *count); /* all services */
 
+/* ---- observations index (issue 5) ----
+ * One entry per (indicator, area, period, service) for every record of a service whose
+ * contract is indicator-observation, written by ingest in the same transaction as the record
+ * (so it is never behind), holding that record's latest revision in a compact binary form.
+ * Keys sort by indicator, area, period (ct_period_sortkey order), service; a scan with an
+ * indicator and area is a prefix range. Older revisions (as_of) are read from the records. */
+typedef struct wh_obs {
+    const char *indicator, *area, *service; /* NUL-terminated, borrowed */
+    uint64_t period_key;   /* ct_period_sortkey */
+    const char *period;    /* canonical period text */
+    const char *key;       /* the record key */
+    int has_value;         /* 0: value is null */
+    double value;
+    const char *status, *unit;         /* "" when absent */
+    uint64_t rev;                      /* the record's revision */
+    int64_t received_at_us;            /* when that revision was stored */
+    const char *source, *message_id;   /* provenance of that revision ("" when unknown) */
+} wh_obs;
+
+/* Writes (or replaces) the entry of o. rev, received_at_us, source and message_id are taken
+ * from the latest revision of the record (o->service, o->key) as this batch sees it (put it
+ * first); the values o carries for them are ignored. LT_E_NOT_FOUND when there is no record. */
+lt_err wh_batch_obs_put(wh_batch *b, const wh_obs *o, lt_errinfo *ei); /* LT_E_BAD_REQUEST
+                                                        for bad arguments (not sticky) */
+/* Calls cb for each entry with the given indicator (NULL = all) and, when an indicator is
+ * given, area (NULL = all), in key order. Strings are borrowed for the duration of the read
+ * transaction (valid until wh_read_end). cb returns 0 to go on, non-zero to stop. */
+typedef int (*wh_obs_fn)(void *ctx, const wh_obs *o);
+lt_err wh_obs_scan(wh_read *r, const char *indicator, const char *area, wh_obs_fn cb,
+                   void *ctx); /* an indicator or area that cannot be part of a key finds
+                                  nothing (LT_OK); LT_E_STORAGE on a damaged entry */
+/* Entries in the index (all services). */
+lt_err wh_obs_count(wh_read *r, size_t *count);
+/* Drops every entry of a service (reindexing) in its own transaction. */
+lt_err wh_obs_drop_service(wh_env *env, const char *service, lt_errinfo *ei);
+
 /* ---- audit log (Decree 47 Art. 45) ----
  * Entries are JSON objects. The writer thread stores each as
  *   {"seq":N,"time":"T","prev_hash":"P",<members>,"hash":"H"}
@@ -146,6 +182,15 @@ void wh_audit_flush(wh_env *env);
 /* Entries with seq > since_seq in order, at most limit; json borrowed. */
 typedef int (*wh_audit_fn)(void *ctx, uint64_t seq, const char *json, size_t len);
 lt_err wh_audit_list(wh_read *r, uint64_t since_seq, size_t limit, wh_audit_fn cb, void *ctx);
+/* The hash of entry seq (64 hex + NUL into out; the zero hash for seq 0) and the chain head
+ * (*head_seq, head_hash). LT_E_NOT_FOUND when seq is past the head. For exports. */
+lt_err wh_audit_hash_at(wh_read *r, uint64_t seq, char out[65], uint64_t *head_seq,
+                        char head_hash[65]);
+/* Checks one stored entry's text as entry `seq` after `prev` (64 hex): true when it opens with
+ * that seq and its hash is SHA-256(prev || the text without the hash member); the hash is
+ * written into out. Used by the chain walk and by verify-audit --file on an export. */
+bool wh_audit_check_text(const char *prev, const char *text, size_t len, uint64_t seq,
+                         char out[65]);
 /* Recomputes the chain: *count entries checked; on a broken link returns LT_E_CONFLICT with
  * *bad_seq set to the first bad entry. */
 lt_err wh_audit_verify(wh_env *env, uint64_t *count, uint64_t *bad_seq, lt_errinfo *ei);

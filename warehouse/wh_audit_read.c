@@ -38,7 +38,7 @@ static bool entry_ok(EVP_MD_CTX *md, const MDB_val *v, uint64_t seq, const char 
     const char *t = v->mv_data;
     char head[40];
     int n = snprintf(head, sizeof head, "{\"seq\":%llu,", (unsigned long long)seq);
-    if (v->mv_size < (size_t)n + hl || memcmp(t, head, (size_t)n) != 0)
+    if (strlen(prev) != 64 || v->mv_size < (size_t)n + hl || memcmp(t, head, (size_t)n) != 0)
         return false;
     const char *h = t + v->mv_size - hl;
     if (memcmp(h, tail, tl) != 0 || memcmp(h + tl + 64, "\"}", 2) != 0)
@@ -57,6 +57,48 @@ static bool entry_ok(EVP_MD_CTX *md, const MDB_val *v, uint64_t seq, const char 
         return false;
     lt_hex(d, 32, calc);
     return strcmp(calc, out) == 0;
+}
+
+bool wh_audit_check_text(const char *prev, const char *text, size_t len, uint64_t seq,
+                         char out[65])
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    MDB_val v = {len, (void *)text};
+    bool ok = md && entry_ok(md, &v, seq, prev, out);
+    EVP_MD_CTX_free(md);
+    return ok;
+}
+
+/* The hash member of a stored entry (its last 66 bytes are ,"hash":"<hex>"} ). */
+static bool stored_hash(const MDB_val *v, char out[65])
+{
+    const size_t hl = 9 + 64 + 2;
+    if (v->mv_size < hl)
+        return false;
+    memcpy(out, (const char *)v->mv_data + v->mv_size - 66, 64);
+    out[64] = '\0';
+    return true;
+}
+
+lt_err wh_audit_hash_at(wh_read *r, uint64_t seq, char out[65], uint64_t *head_seq,
+                        char head_hash[65])
+{
+    int rc = wh_meta_head_get(r->txn, r->env->meta, head_seq, head_hash);
+    if (rc)
+        return LT_E_STORAGE;
+    if (seq > *head_seq)
+        return LT_E_NOT_FOUND;
+    if (seq == 0) {
+        memcpy(out, WH_ZERO_HASH, 65);
+        return LT_OK;
+    }
+    unsigned char kb[8];
+    wh_key_be64(kb, seq);
+    MDB_val k = {8, kb}, v;
+    rc = mdb_get(r->txn, r->env->audit, &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return LT_E_NOT_FOUND;
+    return rc == 0 && stored_hash(&v, out) ? LT_OK : LT_E_STORAGE;
 }
 
 /* Walks the chain from seq 1; returns 0 with *bad = 0 when intact, else the first bad seq. */

@@ -64,6 +64,7 @@ struct wh_env {
     MDB_env *env;
     MDB_dbi docs[WH_KIND_COUNT];
     MDB_dbi records, revisions, feed, quarantine, audit, meta;
+    MDB_dbi obs; /* observations index (wh_obs.c) */
     pthread_mutex_t rmu; /* guards the read-handle pool */
     wh_read *rpool[WH_READ_POOL];
     size_t nrpool;
@@ -79,6 +80,7 @@ struct wh_batch {
     wh_env *env;
     MDB_txn *txn;
     MDB_cursor *crec, *crev, *cfeed;
+    MDB_cursor *cobs; /* observations index: opened by the first wh_batch_obs_put */
     int64_t ts;   /* one time for the whole batch: it becomes visible at once */
     lt_err err;   /* sticky: after an LMDB failure the txn can only be aborted */
     bool wrote;   /* records were written: advance the stored clock on commit */
@@ -119,6 +121,16 @@ int wh_meta_count_add(MDB_txn *txn, MDB_dbi meta, const char *svc, uint64_t delt
 /* Last batch time; batches take max(now, last + 1) so times only grow. */
 int wh_meta_clock_get(MDB_txn *txn, MDB_dbi meta, int64_t *us);
 int wh_meta_clock_put(MDB_txn *txn, MDB_dbi meta, int64_t us);
+
+/* ---- wh_obs.c ----
+ * Observations index: key indicator 0x1F area 0x1F period_key (16 lowercase hex) 0x1F service;
+ * value WH_OBS_VERSION, flags (bit 0: has_value), value (IEEE 754 bits, be64), rev (be64),
+ * received_at (be64), then NUL-terminated indicator, area, service, period, status, unit, key,
+ * source, message_id (so every wh_obs string points into LMDB memory). */
+#define WH_OBS_VERSION 1
+#define WH_OBS_SEP '\x1f'
+#define WH_OBS_HDR 26
+#define WH_OBS_STR_MAX 512 /* period, status, unit: anything longer is a caller bug */
 
 /* ---- wh_audit.c ---- */
 lt_err wh_audit_start(wh_env *env, lt_errinfo *ei);

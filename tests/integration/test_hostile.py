@@ -126,6 +126,24 @@ class Ids(h.LtTestCase):
             self.assertIn("code", json.loads(body))
 
 
+class DotDotIds(h.LtTestCase):
+    def test_ids_with_dot_dot_cannot_be_created(self):
+        tok = SRV.admin()
+        svc = h.load_example("services", "stc-thu-ngan-sach.json")
+        svc.pop("status", None)
+        for sid in ("a..b", "stc..thu", "x.."):
+            r = SRV.post("/v1/services", dict(svc, id=sid), token=tok)
+            self.assertProblem(r, 422, "invalid")
+        r = SRV.post("/v1/systems", {"id": "he..thong", "agency": h.STC_ORG, "name": "x"},
+                     token=tok)
+        self.assertProblem(r, 422, "invalid")
+        r = SRV.post("/v1/agencies", {"code": "000..15.H32", "name": "x"}, token=tok)
+        self.assertIn(r.status, (400, 422), r)
+        # one dot is an ordinary id character
+        r = SRV.post("/v1/services", dict(svc, id="stc.thu-ngan-sach.v2"), token=tok)
+        self.assertStatus(r, 201)
+
+
 class SlowClients(h.LtTestCase):
     def test_slow_header_clients_do_not_starve_the_workers(self):
         """100 clients send their headers one byte at a time; others are answered at once."""
