@@ -5,7 +5,7 @@
 set -euo pipefail
 what=${1:-build}
 build=(pkg-config libmicrohttpd-dev libcurl4-openssl-dev libxml2-dev libjansson-dev libjwt-dev
-       liblmdb-dev libssl-dev cmake make gcc curl ca-certificates)
+       liblmdb-dev libssl-dev libgnutls28-dev cmake make gcc curl ca-certificates)
 test=(python3 openssl lmdb-utils python3-zeep python3-lxml python3-spyne)
 bench=(wrk nginx-light)
 fuzz=(clang libclang-rt-14-dev)
