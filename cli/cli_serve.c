@@ -100,8 +100,9 @@ int cli_check_config(int argc, char **argv)
     lt_errinfo ei = {0};
     gw_auth *auth = NULL;
     int rc = 0;
-    /* The keys are parsed by the authenticator (it links libcrypto), so build it too. */
-    if (gw_auth_new(cfg, &auth, &ei) != LT_OK ||
+    /* The keys are parsed by the authenticator (it links libcrypto), so build it too; the
+     * TLS certificate, key and client CA are loaded as serve would. */
+    if (gw_auth_new(cfg, &auth, &ei) != LT_OK || gw_tls_check(cfg, &ei) != LT_OK ||
         (cfg->bootstrap_dir && rg_check_bootstrap_dir(cfg->bootstrap_dir, &ei) != LT_OK)) {
         fprintf(stderr, "%s\n", ei.detail);
         rc = 1;

@@ -4,47 +4,27 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "lt_config_int.h"
 #include "lt_json.h"
 #include "lt_limits.h"
 #include "lt_str.h"
 
-/* Key files are a few KB; the cap keeps a mistyped path (a disk image) from being slurped. */
-#define KEY_FILE_MAX (1u << 20)
 #define MAX_KEYS 64
 #define MAX_THREADS 1024
 #define MAX_PATH_DEPTH 6
 /* 16 TiB of LMDB address space: far beyond a province, and (mb << 20) cannot overflow. */
 #define MAX_MAP_SIZE_MB (16ll * 1024 * 1024)
-#define T_BOOL 100 /* pseudo json_type: true or false */
-
-typedef struct cfg_ctx {
-    const char *file; /* the config path as given, for messages */
-    char *text;       /* source text, read lazily for error positions */
-    size_t len;
-    bool text_tried;
-    lt_config *c;
-    lt_key_conf *key; /* the key object being read */
-    const char *secret_file, *public_file, *private_file;
-    lt_errinfo *ei;
-} cfg_ctx;
-
-typedef lt_err (*field_fn)(cfg_ctx *x, const json_t *v, const char *const *path, size_t n);
-
-typedef struct field {
-    const char *key;
-    int type; /* json_type or T_BOOL */
-    field_fn fn;
-} field;
 
 /* --- files and messages --- */
 
 /* Reads a whole file into a new NUL-terminated buffer; NULL with errno set (EFBIG over max). */
-static char *read_file(const char *path, size_t max, size_t *len)
+char *lt_cfg_read_file(const char *path, size_t max, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     struct stat st;
@@ -90,7 +70,7 @@ static char *read_file(const char *path, size_t max, size_t *len)
 }
 
 /* "auth.keys[0].kid" from a JSON path, for messages. */
-static const char *path_str(const char *const *path, size_t n, char *buf, size_t size)
+const char *lt_cfg_path_str(const char *const *path, size_t n, char *buf, size_t size)
 {
     size_t used = 0;
     buf[0] = '\0';
@@ -105,8 +85,7 @@ static const char *path_str(const char *const *path, size_t n, char *buf, size_t
 }
 
 /* Fails LT_E_CONFIG with "FILE:LINE:COL: message", the position being that of path. */
-__attribute__((format(printf, 4, 5))) static lt_err fail_at(cfg_ctx *x, const char *const *path,
-                                                            size_t n, const char *fmt, ...)
+lt_err lt_cfg_fail_at(lt_cfg_ctx *x, const char *const *path, size_t n, const char *fmt, ...)
 {
     char msg[LT_DETAIL_MAX];
     va_list ap;
@@ -115,7 +94,7 @@ __attribute__((format(printf, 4, 5))) static lt_err fail_at(cfg_ctx *x, const ch
     va_end(ap);
     if (!x->text_tried) {
         x->text_tried = true;
-        x->text = read_file(x->file, (size_t)64 << 20, &x->len);
+        x->text = lt_cfg_read_file(x->file, (size_t)64 << 20, &x->len);
     }
     int line = 1, col = 1;
     if (!x->text || lt_json_locate(x->text, x->len, path, n, &line, &col) != 0)
@@ -136,7 +115,7 @@ static const char *type_name(int t)
 
 static bool type_ok(const json_t *v, int t)
 {
-    if (t == T_BOOL)
+    if (t == LT_CFG_BOOL)
         return json_is_boolean(v);
     if ((int)json_typeof(v) != t)
         return false;
@@ -145,8 +124,8 @@ static bool type_ok(const json_t *v, int t)
 }
 
 /* Checks every member of obj against fields (source order), then calls each handler. */
-static lt_err walk_object(cfg_ctx *x, const json_t *obj, const char *const *path, size_t n,
-                          const field *fields)
+lt_err lt_cfg_walk(lt_cfg_ctx *x, const json_t *obj, const char *const *path, size_t n,
+                   const lt_cfg_field *fields)
 {
     const char *p[MAX_PATH_DEPTH + 1];
     char where[128];
@@ -154,19 +133,20 @@ static lt_err walk_object(cfg_ctx *x, const json_t *obj, const char *const *path
     json_t *v;
     if (n)
         memcpy(p, path, n * sizeof *p);
-    path_str(path, n, where, sizeof where);
+    lt_cfg_path_str(path, n, where, sizeof where);
     json_object_foreach((json_t *)obj, k, v) {
-        const field *f = fields;
+        const lt_cfg_field *f = fields;
         while (f->key && strcmp(f->key, k) != 0)
             f++;
         p[n] = k;
         if (!f->key)
-            return n ? fail_at(x, p, n + 1, "unknown key '%.100s' in %s", k, where)
-                     : fail_at(x, p, n + 1, "unknown key '%.100s'", k);
+            return n ? lt_cfg_fail_at(x, p, n + 1, "unknown key '%.100s' in %s", k, where)
+                     : lt_cfg_fail_at(x, p, n + 1, "unknown key '%.100s'", k);
         char full[160];
         if (!type_ok(v, f->type))
-            return fail_at(x, p, n + 1, "'%s' must be %s", path_str(p, n + 1, full, sizeof full),
-                           type_name(f->type));
+            return lt_cfg_fail_at(x, p, n + 1, "'%s' must be %s",
+                                  lt_cfg_path_str(p, n + 1, full, sizeof full),
+                                  type_name(f->type));
         lt_err e = f->fn(x, v, p, n + 1);
         if (e)
             return e;
@@ -174,29 +154,31 @@ static lt_err walk_object(cfg_ctx *x, const json_t *obj, const char *const *path
     return LT_OK;
 }
 
-static lt_err int_in_range(cfg_ctx *x, const json_t *v, const char *const *path, size_t n,
+static lt_err int_in_range(lt_cfg_ctx *x, const json_t *v, const char *const *path, size_t n,
                            long long lo, long long hi, long long *out)
 {
     long long i = json_integer_value(v);
     char name[160];
     if (i < lo || i > hi)
-        return fail_at(x, path, n, "'%s' must be between %lld and %lld",
-                       path_str(path, n, name, sizeof name), lo, hi);
+        return lt_cfg_fail_at(x, path, n, "'%s' must be between %lld and %lld",
+                              lt_cfg_path_str(path, n, name, sizeof name), lo, hi);
     *out = i;
     return LT_OK;
 }
 
-static lt_err nonempty(cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
+lt_err lt_cfg_nonempty(lt_cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
 {
     char name[160];
     if (json_string_length(v) == 0)
-        return fail_at(x, path, n, "'%s' must not be empty", path_str(path, n, name, sizeof name));
+        return lt_cfg_fail_at(x, path, n, "'%s' must not be empty",
+                              lt_cfg_path_str(path, n, name, sizeof name));
     return LT_OK;
 }
 
-static lt_err set_path(cfg_ctx *x, const json_t *v, const char *const *path, size_t n, char **dst)
+lt_err lt_cfg_set_path(lt_cfg_ctx *x, const json_t *v, const char *const *path, size_t n,
+                       char **dst)
 {
-    lt_err e = nonempty(x, v, path, n);
+    lt_err e = lt_cfg_nonempty(x, v, path, n);
     if (e)
         return e;
     char *abs = lt_config_path(x->c, json_string_value(v));
@@ -246,20 +228,20 @@ static int parse_listen(const char *s, char **host, int *port)
     return 0;
 }
 
-static lt_err f_listen(cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
+static lt_err f_listen(lt_cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
 {
     if (parse_listen(json_string_value(v), &x->c->listen_host, &x->c->listen_port))
-        return fail_at(x, path, n, "'listen' must be \"host:port\" (port 0-65535, IPv6 as "
-                       "\"[::1]:8080\"), not '%.100s'", json_string_value(v));
+        return lt_cfg_fail_at(x, path, n, "'listen' must be \"host:port\" (port 0-65535, IPv6 as "
+                              "\"[::1]:8080\"), not '%.100s'", json_string_value(v));
     return LT_OK;
 }
 
-static lt_err f_data_dir(cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
+static lt_err f_data_dir(lt_cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
 {
-    return set_path(x, v, path, n, &x->c->data_dir);
+    return lt_cfg_set_path(x, v, path, n, &x->c->data_dir);
 }
 
-static lt_err f_threads(cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
+static lt_err f_threads(lt_cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
 {
     long long t = 0;
     lt_err e = int_in_range(x, v, path, n, 0, MAX_THREADS, &t);
@@ -270,96 +252,85 @@ static lt_err f_threads(cfg_ctx *x, const json_t *v, const char *const *path, si
 
 /* --- limits: config may lower them, never raise (lt_limits.h) --- */
 
-static lt_err f_max_body(cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
+typedef enum limit_kind { LIMIT_SIZE, LIMIT_LONG, LIMIT_UINT } limit_kind;
+
+/* One row per limits.* member: its range and where it goes in lt_config. */
+static const struct limit_field {
+    const char *name;
+    long long min, max;
+    size_t off;
+    limit_kind kind;
+} limit_fields[] = {
+    {"max_body_bytes", 1, LT_MAX_BODY_BYTES_DEFAULT, offsetof(lt_config, max_body_bytes),
+     LIMIT_SIZE},
+    {"max_records_per_request", 1, LT_MAX_RECORDS_DEFAULT,
+     offsetof(lt_config, max_records_per_request), LIMIT_SIZE},
+    {"request_timeout_ms", 1, LT_REQUEST_TIMEOUT_MS_DEFAULT,
+     offsetof(lt_config, request_timeout_ms), LIMIT_LONG},
+    {"pull_runs_kept", 1, LT_PULL_RUNS_KEPT_DEFAULT, offsetof(lt_config, pull_runs_kept),
+     LIMIT_SIZE},
+    {"max_observations_per_query", 1, LT_MAX_QUERY_OBS_DEFAULT,
+     offsetof(lt_config, max_query_obs), LIMIT_SIZE},
+    {"max_connections_per_ip", 0, LT_MAX_CONN_PER_IP_CAP, offsetof(lt_config, max_conn_per_ip),
+     LIMIT_UINT},
+};
+
+static lt_err f_limit(lt_cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
 {
-    long long t = 0;
-    lt_err e = int_in_range(x, v, path, n, 1, LT_MAX_BODY_BYTES_DEFAULT, &t);
-    if (!e)
-        x->c->max_body_bytes = (size_t)t;
-    return e;
+    for (size_t i = 0; i < sizeof limit_fields / sizeof limit_fields[0]; i++) {
+        const struct limit_field *f = &limit_fields[i];
+        if (strcmp(f->name, path[n - 1]) != 0)
+            continue;
+        long long t = 0;
+        lt_err e = int_in_range(x, v, path, n, f->min, f->max, &t);
+        char *at = (char *)x->c + f->off;
+        if (!e && f->kind == LIMIT_SIZE)
+            *(size_t *)(void *)at = (size_t)t;
+        else if (!e && f->kind == LIMIT_LONG)
+            *(long *)(void *)at = (long)t;
+        else if (!e)
+            *(unsigned *)(void *)at = (unsigned)t;
+        return e;
+    }
+    return lt_cfg_fail_at(x, path, n, "unknown limit");
 }
 
-static lt_err f_max_records(cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
+static lt_err f_limits(lt_cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
 {
-    long long t = 0;
-    lt_err e = int_in_range(x, v, path, n, 1, LT_MAX_RECORDS_DEFAULT, &t);
-    if (!e)
-        x->c->max_records_per_request = (size_t)t;
-    return e;
-}
-
-static lt_err f_pull_runs(cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
-{
-    long long t = 0;
-    lt_err e = int_in_range(x, v, path, n, 1, LT_PULL_RUNS_KEPT_DEFAULT, &t);
-    if (!e)
-        x->c->pull_runs_kept = (size_t)t;
-    return e;
-}
-
-static lt_err f_conn_per_ip(cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
-{
-    long long t = 0;
-    lt_err e = int_in_range(x, v, path, n, 0, LT_MAX_CONN_PER_IP_CAP, &t);
-    if (!e)
-        x->c->max_conn_per_ip = (unsigned)t;
-    return e;
-}
-
-static lt_err f_query_obs(cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
-{
-    long long t = 0;
-    lt_err e = int_in_range(x, v, path, n, 1, LT_MAX_QUERY_OBS_DEFAULT, &t);
-    if (!e)
-        x->c->max_query_obs = (size_t)t;
-    return e;
-}
-
-static lt_err f_timeout(cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
-{
-    long long t = 0;
-    lt_err e = int_in_range(x, v, path, n, 1, LT_REQUEST_TIMEOUT_MS_DEFAULT, &t);
-    if (!e)
-        x->c->request_timeout_ms = (long)t;
-    return e;
-}
-
-static lt_err f_limits(cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
-{
-    static const field fields[] = {
-        {"max_body_bytes", JSON_INTEGER, f_max_body},
-        {"max_records_per_request", JSON_INTEGER, f_max_records},
-        {"request_timeout_ms", JSON_INTEGER, f_timeout},
-        {"pull_runs_kept", JSON_INTEGER, f_pull_runs},
-        {"max_observations_per_query", JSON_INTEGER, f_query_obs},
-        {"max_connections_per_ip", JSON_INTEGER, f_conn_per_ip},
+    static const lt_cfg_field fields[] = {
+        {"max_body_bytes", JSON_INTEGER, f_limit},
+        {"max_records_per_request", JSON_INTEGER, f_limit},
+        {"request_timeout_ms", JSON_INTEGER, f_limit},
+        {"pull_runs_kept", JSON_INTEGER, f_limit},
+        {"max_observations_per_query", JSON_INTEGER, f_limit},
+        {"max_connections_per_ip", JSON_INTEGER, f_limit},
         {NULL, 0, NULL},
     };
-    return walk_object(x, v, path, n, fields);
+    return lt_cfg_walk(x, v, path, n, fields);
 }
 
 /* --- bootstrap, warehouse, metrics --- */
 
-static lt_err f_bootstrap_dir(cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
+static lt_err f_bootstrap_dir(lt_cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
 {
-    lt_err e = set_path(x, v, path, n, &x->c->bootstrap_dir);
+    lt_err e = lt_cfg_set_path(x, v, path, n, &x->c->bootstrap_dir);
     struct stat st;
     if (!e && (stat(x->c->bootstrap_dir, &st) != 0 || !S_ISDIR(st.st_mode)))
-        return fail_at(x, path, n, "'bootstrap.dir': '%.200s' is not a readable folder",
-                       x->c->bootstrap_dir);
+        return lt_cfg_fail_at(x, path, n, "'bootstrap.dir': '%.200s' is not a readable folder",
+                              x->c->bootstrap_dir);
     return e;
 }
 
-static lt_err f_bootstrap(cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
+static lt_err f_bootstrap(lt_cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
 {
-    static const field fields[] = {{"dir", JSON_STRING, f_bootstrap_dir}, {NULL, 0, NULL}};
-    lt_err e = walk_object(x, v, path, n, fields);
+    static const lt_cfg_field fields[] = {{"dir", JSON_STRING, f_bootstrap_dir}, {NULL, 0, NULL}};
+    lt_err e = lt_cfg_walk(x, v, path, n, fields);
     if (!e && !json_object_get(v, "dir"))
-        return fail_at(x, path, n, "'bootstrap.dir' is required when 'bootstrap' is given");
+        return lt_cfg_fail_at(x, path, n, "'bootstrap.dir' is required when 'bootstrap' is given");
     return e;
 }
 
-static lt_err f_map_size(cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
+static lt_err f_map_size(lt_cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
 {
     long long mb = 0;
     lt_err e = int_in_range(x, v, path, n, 0, MAX_MAP_SIZE_MB, &mb);
@@ -368,13 +339,14 @@ static lt_err f_map_size(cfg_ctx *x, const json_t *v, const char *const *path, s
     return e;
 }
 
-static lt_err f_warehouse(cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
+static lt_err f_warehouse(lt_cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
 {
-    static const field fields[] = {{"map_size_mb", JSON_INTEGER, f_map_size}, {NULL, 0, NULL}};
-    return walk_object(x, v, path, n, fields);
+    static const lt_cfg_field fields[] = {{"map_size_mb", JSON_INTEGER, f_map_size},
+                                          {NULL, 0, NULL}};
+    return lt_cfg_walk(x, v, path, n, fields);
 }
 
-static lt_err f_metrics_public(cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
+static lt_err f_metrics_public(lt_cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
 {
     (void)path;
     (void)n;
@@ -382,10 +354,11 @@ static lt_err f_metrics_public(cfg_ctx *x, const json_t *v, const char *const *p
     return LT_OK;
 }
 
-static lt_err f_metrics(cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
+static lt_err f_metrics(lt_cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
 {
-    static const field fields[] = {{"public", T_BOOL, f_metrics_public}, {NULL, 0, NULL}};
-    return walk_object(x, v, path, n, fields);
+    static const lt_cfg_field fields[] = {{"public", LT_CFG_BOOL, f_metrics_public},
+                                          {NULL, 0, NULL}};
+    return lt_cfg_walk(x, v, path, n, fields);
 }
 
 /* --- holidays --- */
@@ -396,7 +369,7 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static lt_err f_holidays(cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
+static lt_err f_holidays(lt_cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
 {
     size_t cnt = json_array_size(v), out = 0;
     lt_config *c = x->c;
@@ -409,8 +382,8 @@ static lt_err f_holidays(cfg_ctx *x, const json_t *v, const char *const *path, s
         const char *p[] = {path[0], idx};
         snprintf(idx, sizeof idx, "%zu", i);
         if (!s || lt_date_parse(s, json_string_length(d), &c->holidays[i]))
-            return fail_at(x, p, n + 1, "'holidays[%zu]' must be a date \"YYYY-MM-DD\" that "
-                           "exists", i);
+            return lt_cfg_fail_at(x, p, n + 1, "'holidays[%zu]' must be a date \"YYYY-MM-DD\" that "
+                                  "exists", i);
     }
     qsort(c->holidays, cnt, sizeof *c->holidays, cmp_i64);
     for (size_t i = 0; i < cnt; i++) /* a date listed twice is one holiday */
@@ -430,22 +403,22 @@ static const struct {
     {"RS512", 0},  {"ES256", 0},  {"ES384", 0},  {"ES512", 0},
 };
 
-static lt_err f_kid(cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
+static lt_err f_kid(lt_cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
 {
-    lt_err e = nonempty(x, v, path, n);
+    lt_err e = lt_cfg_nonempty(x, v, path, n);
     if (e)
         return e;
     if (json_string_length(v) >= sizeof x->key->kid)
-        return fail_at(x, path, n, "'kid' is longer than %zu characters",
-                       sizeof x->key->kid - 1);
+        return lt_cfg_fail_at(x, path, n, "'kid' is longer than %zu characters",
+                              sizeof x->key->kid - 1);
     for (lt_key_conf *k = x->c->keys; k < x->key; k++)
         if (strcmp(k->kid, json_string_value(v)) == 0)
-            return fail_at(x, path, n, "duplicate kid '%s'", k->kid);
+            return lt_cfg_fail_at(x, path, n, "duplicate kid '%s'", k->kid);
     lt_strlcpy(x->key->kid, json_string_value(v), sizeof x->key->kid);
     return LT_OK;
 }
 
-static lt_err f_alg(cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
+static lt_err f_alg(lt_cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
 {
     const char *s = json_string_value(v);
     for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++)
@@ -453,50 +426,50 @@ static lt_err f_alg(cfg_ctx *x, const json_t *v, const char *const *path, size_t
             lt_strlcpy(x->key->alg, s, sizeof x->key->alg);
             return LT_OK;
         }
-    return fail_at(x, path, n, "'alg' must be one of HS256 HS384 HS512 RS256 RS384 RS512 ES256 "
-                   "ES384 ES512, not '%.20s'", s);
+    return lt_cfg_fail_at(x, path, n, "'alg' must be one of HS256 HS384 HS512 RS256 RS384 RS512 "
+                          "ES256 ES384 ES512, not '%.20s'", s);
 }
 
-static lt_err f_secret_file(cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
+static lt_err f_secret_file(lt_cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
 {
     x->secret_file = json_string_value(v);
-    return nonempty(x, v, path, n);
+    return lt_cfg_nonempty(x, v, path, n);
 }
 
-static lt_err f_public_file(cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
+static lt_err f_public_file(lt_cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
 {
     x->public_file = json_string_value(v);
-    return nonempty(x, v, path, n);
+    return lt_cfg_nonempty(x, v, path, n);
 }
 
-static lt_err f_private_file(cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
+static lt_err f_private_file(lt_cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
 {
     x->private_file = json_string_value(v);
-    return nonempty(x, v, path, n);
+    return lt_cfg_nonempty(x, v, path, n);
 }
 
 /* Reads a key file named at path (the "secret_file"/"…_key_file" member) into *out. */
-static lt_err load_key_file(cfg_ctx *x, const char *file, const char *const *path, size_t n,
+static lt_err load_key_file(lt_cfg_ctx *x, const char *file, const char *const *path, size_t n,
                             char **out, size_t *len)
 {
     char *abs = lt_config_path(x->c, file);
     if (!abs)
         return lt_fail(x->ei, LT_E_NOMEM, "%s: out of memory", x->file);
-    *out = read_file(abs, KEY_FILE_MAX, len);
+    *out = lt_cfg_read_file(abs, LT_CFG_FILE_MAX, len);
     int err = errno;
     char name[160];
-    path_str(path, n, name, sizeof name);
+    lt_cfg_path_str(path, n, name, sizeof name);
     lt_err e = LT_OK;
     if (!*out)
-        e = fail_at(x, path, n, "'%s' (key '%s'): cannot read '%.200s': %s", name, x->key->kid,
-                    abs, err == EFBIG    ? "larger than 1 MiB"
-                    : err == EINVAL ? "not a regular file"
-                                    : strerror(err));
+        e = lt_cfg_fail_at(x, path, n, "'%s' (key '%s'): cannot read '%.200s': %s", name,
+                           x->key->kid, abs, err == EFBIG    ? "larger than 1 MiB"
+                                             : err == EINVAL ? "not a regular file"
+                                                             : strerror(err));
     free(abs);
     return e;
 }
 
-static lt_err load_secret(cfg_ctx *x, const char *const *path, size_t n, size_t min)
+static lt_err load_secret(lt_cfg_ctx *x, const char *const *path, size_t n, size_t min)
 {
     lt_key_conf *k = x->key;
     char *s;
@@ -511,41 +484,42 @@ static lt_err load_secret(cfg_ctx *x, const char *const *path, size_t n, size_t 
     k->secret = (unsigned char *)s;
     k->secret_len = len;
     if (len < min)
-        return fail_at(x, path, n, "key '%s': the secret in '%.200s' is %zu bytes; %s needs at "
-                       "least %zu (generate one with: openssl rand -base64 48)",
-                       k->kid, x->secret_file, len, k->alg, min);
+        return lt_cfg_fail_at(x, path, n, "key '%s': the secret in '%.200s' is %zu bytes; %s "
+                              "needs at least %zu (generate one with: openssl rand -base64 48)",
+                              k->kid, x->secret_file, len, k->alg, min);
     return LT_OK;
 }
 
-static lt_err load_pem(cfg_ctx *x, const char *file, const char *const *path, size_t n,
+static lt_err load_pem(lt_cfg_ctx *x, const char *file, const char *const *path, size_t n,
                        char **out)
 {
     size_t len;
     lt_err e = load_key_file(x, file, path, n, out, &len);
     if (!e && (strlen(*out) != len || !strstr(*out, "-----BEGIN ")))
-        return fail_at(x, path, n, "key '%s': '%.200s' is not a PEM file", x->key->kid, file);
+        return lt_cfg_fail_at(x, path, n, "key '%s': '%.200s' is not a PEM file", x->key->kid,
+                              file);
     return e;
 }
 
 /* After a key object is read: required members, the files its alg needs, and no others. */
-static lt_err finish_key(cfg_ctx *x, const char *const *path, size_t n)
+static lt_err finish_key(lt_cfg_ctx *x, const char *const *path, size_t n)
 {
     lt_key_conf *k = x->key;
     const char *p[MAX_PATH_DEPTH + 1];
     memcpy(p, path, n * sizeof *p);
     if (!k->kid[0] || !k->alg[0])
-        return fail_at(x, path, n, "each key of 'auth.keys' needs 'kid' and 'alg'");
+        return lt_cfg_fail_at(x, path, n, "each key of 'auth.keys' needs 'kid' and 'alg'");
     size_t min = 0;
     for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++)
         if (strcmp(algs[i].name, k->alg) == 0)
             min = algs[i].min_secret;
     bool hs = k->alg[0] == 'H';
     if (hs && (!x->secret_file || x->public_file || x->private_file))
-        return fail_at(x, path, n, "key '%s' (%s) needs 'secret_file' and no key files",
-                       k->kid, k->alg);
+        return lt_cfg_fail_at(x, path, n, "key '%s' (%s) needs 'secret_file' and no key files",
+                              k->kid, k->alg);
     if (!hs && (x->secret_file || !x->public_file))
-        return fail_at(x, path, n, "key '%s' (%s) needs 'public_key_file' (and optionally "
-                       "'private_key_file'), not 'secret_file'", k->kid, k->alg);
+        return lt_cfg_fail_at(x, path, n, "key '%s' (%s) needs 'public_key_file' (and optionally "
+                              "'private_key_file'), not 'secret_file'", k->kid, k->alg);
     if (hs) {
         p[n] = "secret_file";
         return load_secret(x, p, n + 1, min);
@@ -558,9 +532,9 @@ static lt_err finish_key(cfg_ctx *x, const char *const *path, size_t n)
     return e;
 }
 
-static lt_err f_keys(cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
+static lt_err f_keys(lt_cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
 {
-    static const field fields[] = {
+    static const lt_cfg_field fields[] = {
         {"kid", JSON_STRING, f_kid},
         {"alg", JSON_STRING, f_alg},
         {"secret_file", JSON_STRING, f_secret_file},
@@ -570,7 +544,7 @@ static lt_err f_keys(cfg_ctx *x, const json_t *v, const char *const *path, size_
     };
     size_t cnt = json_array_size(v);
     if (cnt > MAX_KEYS)
-        return fail_at(x, path, n, "'auth.keys' has more than %d keys", MAX_KEYS);
+        return lt_cfg_fail_at(x, path, n, "'auth.keys' has more than %d keys", MAX_KEYS);
     if (cnt && !(x->c->keys = calloc(cnt, sizeof *x->c->keys)))
         return lt_fail(x->ei, LT_E_NOMEM, "%s: out of memory", x->file);
     for (size_t i = 0; i < cnt; i++) {
@@ -579,11 +553,11 @@ static lt_err f_keys(cfg_ctx *x, const json_t *v, const char *const *path, size_
         snprintf(idx, sizeof idx, "%zu", i);
         const json_t *ko = json_array_get(v, i);
         if (!json_is_object(ko))
-            return fail_at(x, p, n + 1, "'auth.keys[%zu]' must be an object", i);
+            return lt_cfg_fail_at(x, p, n + 1, "'auth.keys[%zu]' must be an object", i);
         x->key = &x->c->keys[i];
         x->c->nkeys = i + 1; /* counted before reading so lt_config_free sees partial keys */
         x->secret_file = x->public_file = x->private_file = NULL;
-        lt_err e = walk_object(x, ko, p, n + 1, fields);
+        lt_err e = lt_cfg_walk(x, ko, p, n + 1, fields);
         if (!e)
             e = finish_key(x, p, n + 1);
         if (e)
@@ -592,9 +566,9 @@ static lt_err f_keys(cfg_ctx *x, const json_t *v, const char *const *path, size_
     return LT_OK;
 }
 
-static lt_err set_str(cfg_ctx *x, const json_t *v, const char *const *path, size_t n, char **dst)
+static lt_err set_str(lt_cfg_ctx *x, const json_t *v, const char *const *path, size_t n, char **dst)
 {
-    lt_err e = nonempty(x, v, path, n);
+    lt_err e = lt_cfg_nonempty(x, v, path, n);
     char *d = e ? NULL : strdup(json_string_value(v));
     if (!e && !d)
         return lt_fail(x->ei, LT_E_NOMEM, "%s: out of memory", x->file);
@@ -605,30 +579,30 @@ static lt_err set_str(cfg_ctx *x, const json_t *v, const char *const *path, size
     return e;
 }
 
-static lt_err f_issuer(cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
+static lt_err f_issuer(lt_cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
 {
     return set_str(x, v, path, n, &x->c->issuer);
 }
 
-static lt_err f_audience(cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
+static lt_err f_audience(lt_cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
 {
     return set_str(x, v, path, n, &x->c->audience);
 }
 
-static lt_err f_auth(cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
+static lt_err f_auth(lt_cfg_ctx *x, const json_t *v, const char *const *path, size_t n)
 {
-    static const field fields[] = {
+    static const lt_cfg_field fields[] = {
         {"issuer", JSON_STRING, f_issuer},
         {"audience", JSON_STRING, f_audience},
         {"keys", JSON_ARRAY, f_keys},
         {NULL, 0, NULL},
     };
-    return walk_object(x, v, path, n, fields);
+    return lt_cfg_walk(x, v, path, n, fields);
 }
 
 /* --- the whole file --- */
 
-static const field top_fields[] = {
+static const lt_cfg_field top_fields[] = {
     {"listen", JSON_STRING, f_listen},
     {"data_dir", JSON_STRING, f_data_dir},
     {"threads", JSON_INTEGER, f_threads},
@@ -638,6 +612,7 @@ static const field top_fields[] = {
     {"holidays", JSON_ARRAY, f_holidays},
     {"warehouse", JSON_OBJECT, f_warehouse},
     {"metrics", JSON_OBJECT, f_metrics},
+    {"tls", JSON_OBJECT, lt_cfg_tls},
     {NULL, 0, NULL},
 };
 
@@ -673,7 +648,7 @@ static lt_err set_defaults(lt_config *c, const char *path, lt_errinfo *ei)
     return LT_OK;
 }
 
-static lt_err load_root(cfg_ctx *x, const char *path)
+static lt_err load_root(lt_cfg_ctx *x, const char *path)
 {
     json_t *root = lt_json_load_file(path, x->ei);
     if (!root) {
@@ -685,8 +660,8 @@ static lt_err load_root(cfg_ctx *x, const char *path)
         return LT_E_CONFIG;
     }
     lt_err e = json_is_object(root)
-                   ? walk_object(x, root, NULL, 0, top_fields)
-                   : fail_at(x, NULL, 0, "the configuration must be a JSON object");
+                   ? lt_cfg_walk(x, root, NULL, 0, top_fields)
+                   : lt_cfg_fail_at(x, NULL, 0, "the configuration must be a JSON object");
     json_decref(root);
     return e;
 }
@@ -697,7 +672,7 @@ lt_err lt_config_load(const char *path, lt_config **out, lt_errinfo *ei)
     lt_config *c = calloc(1, sizeof *c);
     if (!c)
         return lt_fail(ei, LT_E_NOMEM, "out of memory");
-    cfg_ctx x = {.file = path, .c = c, .ei = ei};
+    lt_cfg_ctx x = {.file = path, .c = c, .ei = ei};
     lt_err e = set_defaults(c, path, ei);
     if (!e)
         e = load_root(&x, path);
@@ -737,6 +712,7 @@ void lt_config_free(lt_config *c)
     free(c->audience);
     free(c->bootstrap_dir);
     free(c->holidays);
+    lt_cfg_tls_free(c);
     free(c);
 }
 

@@ -5,7 +5,10 @@
  * lt_json_locate; the whole-file position 1:1 when a key is missing). Relative paths are
  * resolved against the config file's folder. Key files are read at load (secret_file,
  * public_key_file, private_key_file; missing or unreadable files are errors naming the key).
- * The environment variable LIENTHONG_LISTEN overrides `listen`.
+ * The environment variable LIENTHONG_LISTEN overrides `listen`. The `tls` files (cert_file,
+ * key_file, client_ca_file) are checked at load (readable regular files of at most 1 MiB, in
+ * PEM) but not kept: the gateway reads them when it starts serving (gw_server_start), and the
+ * config holds only their absolute paths.
  * Ownership: *out is new; free with lt_config_free. Thread safety: read-only after load.
  */
 #ifndef LT_CONFIG_H
@@ -24,6 +27,16 @@ typedef struct lt_key_conf {
     char *public_pem;         /* RS* and ES*: PEM text of public_key_file (verification) */
     char *private_pem;        /* RS* and ES*: PEM text of private_key_file (signing), may be NULL */
 } lt_key_conf;
+
+/* `tls` (optional): HTTPS, and client certificates mapped to registered systems. */
+typedef struct lt_tls_conf {
+    char *cert_file;         /* absolute: the server's certificate (chain), PEM */
+    char *key_file;          /* absolute: its private key, PEM, unencrypted */
+    char *client_ca_file;    /* absolute, or NULL: the CA bundle (PEM) that signs callers'
+                                client certificates; NULL = no client certificate asked for */
+    int require_client_cert; /* every request needs a verified client certificate (only with
+                                client_ca_file) */
+} lt_tls_conf;
 
 typedef struct lt_config {
     char *path;               /* the config file as given */
@@ -46,6 +59,7 @@ typedef struct lt_config {
     size_t nholidays;
     size_t map_size;          /* warehouse.map_size_mb * 2^20, 0 = default */
     int metrics_public;       /* metrics.public (default true): false requires an admin token */
+    lt_tls_conf *tls;         /* NULL = plain HTTP (the default) */
 } lt_config;
 
 lt_err lt_config_load(const char *path, lt_config **out, lt_errinfo *ei);

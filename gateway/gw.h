@@ -2,8 +2,9 @@
  * (DESIGN.md "The way a request flows"), plus the ingest pipeline shared with `lienthong import`.
  *
  * Contract: gw_ctx_open opens the warehouse, the registry (running bootstrap) and the
- * authenticator from an immutable config; gw_server_start serves HTTP on a libmicrohttpd epoll
- * thread pool until gw_server_stop, which lets in-flight requests finish.
+ * authenticator from an immutable config; gw_server_start serves HTTP (HTTPS with the config's
+ * `tls`, client certificates naming registered systems) on a libmicrohttpd epoll thread pool
+ * until gw_server_stop, which lets in-flight requests finish.
  * Ownership: gw_ctx_open returns a new context (gw_ctx_close); it borrows cfg, which must
  * outlive it. gw_server_start returns a new server (gw_server_stop frees it).
  * Thread safety: one context serves all worker threads; it holds no per-request state.
@@ -27,6 +28,11 @@ void gw_ctx_close(gw_ctx *ctx);
 
 lt_err gw_server_start(gw_ctx *ctx, gw_server **out, lt_errinfo *ei);
 void gw_server_stop(gw_server *srv);
+
+/* With cfg->tls: reads its certificate, key and client CA bundle and checks them as
+ * gw_server_start would (the key is the certificate's, the bundle holds a CA), for
+ * check-config. LT_OK without tls; LT_E_CONFIG with a message naming the tls key. */
+lt_err gw_tls_check(const lt_config *cfg, lt_errinfo *ei);
 
 /* The ingest pipeline (API.md §7): decode + map (adapters), validate (contracts), store in one
  * write transaction (warehouse), quarantine rejects with reasons. `media` is the payload's

@@ -17,6 +17,8 @@
 /* A chunked body over the limit is read and dropped up to this bound, then cut off. */
 #define DISCARD_FACTOR 4u
 #define DISCARD_MIN (1u << 20)
+/* TLS 1.2 and 1.3 only, GnuTLS's default ("NORMAL") suites. */
+#define GW_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
 struct gw_server {
     struct MHD_Daemon *d;
@@ -111,18 +113,45 @@ lt_err gw_path_split(gw_req *r)
     return LT_OK;
 }
 
+/* The client certificate, read once per request: only over TLS with tls.client_ca_file
+ * (otherwise GW_PEER_NONE). */
+static const gw_peer *peer_of(gw_req *r)
+{
+    const lt_tls_conf *t = r->ctx->cfg->tls;
+    if (!r->peer_read && t && t->client_ca_file) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+        gw_tls_peer(ci ? ci->tls_session : NULL, r->ctx->rg, lt_now_us() / 1000000, &r->peer);
+    }
+    r->peer_read = true;
+    return &r->peer;
+}
+
+/* The caller: a verified client certificate alone, or a bearer token (which must then name
+ * the certificate's system). */
 static bool authenticate(gw_req *r)
 {
     const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
+    bool adopted = false, mtls = r->ctx->cfg->tls && r->ctx->cfg->tls->client_ca_file;
+    if (gw_tls_caller(peer_of(r), h != NULL, &r->who, &adopted, &r->ei) != LT_OK) {
+        gw_reply_error(r);
+        return false;
+    }
+    if (adopted) {
+        r->authed = r->by_cert = true;
+        return true;
+    }
     if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
-        gw_fail(r, LT_E_UNAUTHORIZED, "an Authorization: Bearer token is required");
+        gw_fail(r, LT_E_UNAUTHORIZED, "an Authorization: Bearer token %sis required",
+                mtls ? "(or a client certificate of a registered system) " : "");
         return false;
     }
     const char *tok = h + 7;
     while (*tok == ' ')
         tok++;
     if (gw_auth_verify(r->ctx->auth, tok, strlen(tok), lt_now_us() / 1000000, &r->who,
-                       &r->ei) != LT_OK) {
+                       &r->ei) != LT_OK ||
+        gw_tls_match(&r->peer, &r->who, &r->ei) != LT_OK) {
         gw_reply_error(r);
         return false;
     }
@@ -133,6 +162,12 @@ static bool authenticate(gw_req *r)
 static void dispatch(gw_req *r)
 {
     bool known = false;
+    const lt_tls_conf *t = r->ctx->cfg->tls;
+    /* tls.require_client_cert: the TLS layer's rule, before any route (public ones too). */
+    if (t && t->require_client_cert && gw_tls_gate(peer_of(r), true, &r->ei) != LT_OK) {
+        gw_reply_error(r);
+        return;
+    }
     if (gw_path_split(r) != LT_OK) {
         gw_reply_error(r);
         return;
@@ -158,7 +193,7 @@ static void dispatch(gw_req *r)
     }
     if (need_token && !(r->who.roles & roles)) {
         gw_fail(r, LT_E_FORBIDDEN, "this operation needs one of the roles it allows; the "
-                "token has none of them");
+                "%s has none of them", r->by_cert ? "client certificate (role agency)" : "token");
         return;
     }
     rt->fn(r);
@@ -418,6 +453,42 @@ static unsigned conn_limit(void)
     return n;
 }
 
+/* HTTPS options for the daemon (only with tls; o ends with MHD_OPTION_END either way). The
+ * buffers of m must live until MHD_start_daemon returns; then gw_tls_files_free wipes the key:
+ * libmicrohttpd has loaded it into its GnuTLS credentials. */
+static lt_err tls_options(const lt_config *cfg, gw_tls_files *m, struct MHD_OptionItem o[5],
+                          unsigned *flags, lt_errinfo *ei)
+{
+    size_t n = 0;
+    memset(m, 0, sizeof *m);
+    if (cfg->tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+        return lt_fail(ei, LT_E_CONFIG, "tls: this libmicrohttpd was built without TLS "
+                       "support; remove 'tls' from the config or install one with GnuTLS");
+    if (cfg->tls && gw_tls_files_load(cfg->tls, m, ei) != LT_OK)
+        return ei->code;
+    if (cfg->tls) {
+        *flags |= MHD_USE_TLS;
+        o[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, m->cert};
+        o[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, m->key};
+        o[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
+                                         (void *)GW_TLS_PRIORITIES};
+    }
+    if (m->ca) /* libmicrohttpd then asks every client for a certificate */
+        o[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, m->ca};
+    o[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    return LT_OK;
+}
+
+static const char *tls_mode(const lt_tls_conf *t)
+{
+    if (!t)
+        return "http";
+    if (!t->client_ca_file)
+        return "https";
+    return t->require_client_cert ? "https, client certificate required"
+                                  : "https, client certificates accepted";
+}
+
 lt_err gw_server_start(gw_ctx *ctx, gw_server **out, lt_errinfo *ei)
 {
     struct sockaddr_storage ss;
@@ -435,7 +506,11 @@ lt_err gw_server_start(gw_ctx *ctx, gw_server **out, lt_errinfo *ei)
     /* ITC lets MHD_quiesce_daemon stop accepting while in-flight requests finish. */
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC |
                      MHD_ALLOW_SUSPEND_RESUME | (family == AF_INET6 ? MHD_USE_IPv6 : 0);
-    if (gw_relay_start(ctx, &ctx->relay, ei) != LT_OK) {
+    gw_tls_files tls;
+    struct MHD_OptionItem tls_opts[5];
+    if (tls_options(ctx->cfg, &tls, tls_opts, &flags, ei) != LT_OK ||
+        gw_relay_start(ctx, &ctx->relay, ei) != LT_OK) {
+        gw_tls_files_free(&tls);
         free(srv);
         return ei->code;
     }
@@ -448,17 +523,20 @@ lt_err gw_server_start(gw_ctx *ctx, gw_server **out, lt_errinfo *ei)
                               MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
                               MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-                              MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+                              MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+                              MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
+    gw_tls_files_free(&tls);
     if (!srv->d) {
         gw_relay_stop(ctx->relay);
         gw_relay_free(ctx->relay);
         ctx->relay = NULL;
         free(srv);
-        return lt_fail(ei, LT_E_CONFIG, "cannot listen on %s:%d (in use, or not permitted)",
-                       ctx->cfg->listen_host, ctx->cfg->listen_port);
+        return lt_fail(ei, LT_E_CONFIG, "cannot listen on %s:%d (in use, or not permitted)%s",
+                       ctx->cfg->listen_host, ctx->cfg->listen_port,
+                       ctx->cfg->tls ? ", or TLS could not start (see the lines above)" : "");
     }
-    lt_log(LT_LOG_INFO, "listening on %s:%d threads=%u", ctx->cfg->listen_host,
-           ctx->cfg->listen_port, threads);
+    lt_log(LT_LOG_INFO, "listening on %s:%d threads=%u %s", ctx->cfg->listen_host,
+           ctx->cfg->listen_port, threads, tls_mode(ctx->cfg->tls));
     *out = srv;
     return LT_OK;
 }

@@ -35,6 +35,21 @@ struct gw_ctx {
     gw_relay *relay; /* the relay's worker pool: set by gw_server_start, owned by the server */
 };
 
+/* gw_tls.c: the caller's client certificate, read once per request (mutual TLS). */
+typedef enum gw_peer_state {
+    GW_PEER_NONE, /* none sent (or no TLS, or no tls.client_ca_file) */
+    GW_PEER_BAD,  /* sent but refused: why says the reason (never the certificate) */
+    GW_PEER_OK    /* verified, and its CN is a registered system */
+} gw_peer_state;
+
+typedef struct gw_peer {
+    gw_peer_state state;
+    const char *why;   /* GW_PEER_BAD: static text for the 401 detail */
+    char cn[128];      /* GW_PEER_OK: the subject CN, a registered system id */
+    char org[64];      /* GW_PEER_OK: that system's agency */
+    int64_t not_after; /* GW_PEER_OK: the certificate's end of validity, seconds */
+} gw_peer;
+
 typedef struct gw_req gw_req;
 typedef void (*gw_handler)(gw_req *r);
 
@@ -62,6 +77,9 @@ struct gw_req {
     char allow[48];      /* methods the path takes, for a 405's Allow header */
     gw_principal who;
     bool authed;
+    gw_peer peer;   /* the client certificate (gw_tls_peer), read when peer_read */
+    bool peer_read;
+    bool by_cert;   /* who comes from the client certificate alone (no token) */
     char request_id[72];
     /* body */
     lt_buf body;
@@ -103,6 +121,32 @@ void gw_req_resume(gw_req *r);
 lt_err gw_relay_start(gw_ctx *ctx, gw_relay **out, lt_errinfo *ei);
 void gw_relay_stop(gw_relay *p);
 void gw_relay_free(gw_relay *p);
+
+/* gw_tls.c: HTTPS material and mutual TLS (the only caller of GnuTLS).
+ * gw_tls_files_load reads the PEM files of t into *out (new buffers; release with
+ * gw_tls_files_free, which wipes the key) and checks them with GnuTLS: the key must be the
+ * certificate's, the CA bundle must hold a certificate. LT_E_CONFIG naming the tls key. */
+typedef struct gw_tls_files {
+    char *cert, *key, *ca; /* NUL-terminated PEM text; ca NULL without client_ca_file */
+    size_t cert_len, key_len, ca_len;
+} gw_tls_files;
+lt_err gw_tls_files_load(const lt_tls_conf *t, gw_tls_files *out, lt_errinfo *ei);
+void gw_tls_files_free(gw_tls_files *m);
+/* Reads the peer of a GnuTLS session (gnutls_session_t; NULL = none) at now (seconds): the
+ * certificate must verify against the trusted CA bundle for TLS client use and be within its
+ * validity period, its subject must hold exactly one CN, and that CN must be a registered
+ * system (rg_system_agency). Fills *p; never fails. Thread safety: one session per thread. */
+void gw_tls_peer(void *session, rg_registry *rg, int64_t now, gw_peer *p);
+/* The rules, free of I/O. gw_tls_gate (tls.require_client_cert): LT_E_UNAUTHORIZED unless the
+ * peer is GW_PEER_OK. gw_tls_caller, before the token on a route that needs a caller:
+ * LT_E_UNAUTHORIZED for a refused certificate; with a verified one and no token, *who becomes
+ * that system (sub = CN, org = its agency, roles = agency) and *adopted is set. gw_tls_match,
+ * after the token verified: LT_E_FORBIDDEN when a verified certificate names another system
+ * than the token's sub (admin tokens included). */
+lt_err gw_tls_gate(const gw_peer *p, bool require, lt_errinfo *ei);
+lt_err gw_tls_caller(const gw_peer *p, bool has_token, gw_principal *who, bool *adopted,
+                     lt_errinfo *ei);
+lt_err gw_tls_match(const gw_peer *p, const gw_principal *who, lt_errinfo *ei);
 
 /* gw_http.c: records metrics, the audit entry and the log line of r, once. */
 void gw_account(gw_req *r);

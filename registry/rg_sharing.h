@@ -79,6 +79,9 @@ int64_t rg_working_days_after(const rg_registry *rg, int64_t start_us, int n);
 lt_err rg_system_create(rg_registry *rg, const json_t *body, json_t **out, lt_errinfo *ei);
 /* True when system is registered and belongs to org (fast, in memory). */
 bool rg_system_of(rg_registry *rg, const char *system, const char *org);
+/* Copies the agency (owner) of registered system `system` into org[0..size) and returns
+ * true; false (org = "") when the system is not registered or its agency does not fit. */
+bool rg_system_agency(rg_registry *rg, const char *system, char *org, size_t size);
 
 /* ---- requests ---- */
 lt_err rg_request_create(rg_registry *rg, const char *service, const rg_caller *who,

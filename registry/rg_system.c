@@ -84,6 +84,21 @@ bool rg_system_of(rg_registry *rg, const char *system, const char *org)
     return ok;
 }
 
+bool rg_system_agency(rg_registry *rg, const char *system, char *org, size_t size)
+{
+    if (!system || !org || !size)
+        return false;
+    pthread_rwlock_rdlock(&rg->lock);
+    const char *agency = rg_map_get(&rg->systems, system);
+    bool ok = agency && strlen(agency) < size;
+    if (ok)
+        memcpy(org, agency, strlen(agency) + 1);
+    pthread_rwlock_unlock(&rg->lock);
+    if (!ok)
+        org[0] = '\0';
+    return ok;
+}
+
 bool rg_system_exists(rg_registry *rg, const char *id)
 {
     pthread_rwlock_rdlock(&rg->lock);

@@ -5,7 +5,7 @@
 set -euo pipefail
 what=${1:-build}
 build=(pkg-config libmicrohttpd-dev libcurl4-openssl-dev libxml2-dev libjansson-dev libjwt-dev
-       liblmdb-dev libssl-dev cmake make gcc curl ca-certificates)
+       liblmdb-dev libssl-dev libgnutls28-dev cmake make gcc curl ca-certificates)
 # rsdmx: test_sdmx.py reads our SDMX-ML with it; python3-lmdb: test_audit.py alters an entry
 test=(python3 openssl lmdb-utils python3-zeep python3-lxml python3-spyne r-cran-rsdmx
       python3-lmdb)

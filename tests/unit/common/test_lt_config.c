@@ -55,7 +55,9 @@ static const char *good =
     "  \"bootstrap\": {\"dir\": \".\"},\n"
     "  \"holidays\": [\"2026-09-02\", \"2024-02-29\", \"2026-01-01\", \"2026-01-01\"],\n"
     "  \"warehouse\": {\"map_size_mb\": 1024},\n"
-    "  \"metrics\": {\"public\": false}\n"
+    "  \"metrics\": {\"public\": false},\n"
+    "  \"tls\": {\"cert_file\": \"keys/tls.pem\", \"key_file\": \"keys/tls.key\",\n"
+    "          \"client_ca_file\": \"keys/tls.pem\", \"require_client_cert\": true}\n"
     "}\n";
 
 static void test_good(const char *dir)
@@ -93,6 +95,13 @@ static void test_good(const char *dir)
     CHECK(c->nholidays == 3 && lt_date_parse("2026-09-02", 10, &d) == 0 && c->holidays[2] == d);
     CHECK(c->map_size == 1024ull << 20);
     CHECK(c->metrics_public == 0);
+    CHECK(c->tls != NULL);
+    if (c->tls) {
+        CHECK_STR(c->tls->cert_file, (snprintf(want, sizeof want, "%s/keys/tls.pem", dir), want));
+        CHECK_STR(c->tls->key_file, (snprintf(want, sizeof want, "%s/keys/tls.key", dir), want));
+        CHECK_STR(c->tls->client_ca_file, c->tls->cert_file);
+        CHECK(c->tls->require_client_cert == 1);
+    }
     char *p = lt_config_path(c, "x/y.json");
     snprintf(want, sizeof want, "%s/x/y.json", dir);
     CHECK_STR(p, str(want));
@@ -124,6 +133,7 @@ static void test_defaults(const char *dir)
     CHECK(c->nholidays == 0);
     CHECK(c->map_size == 0);
     CHECK(c->metrics_public == 1);
+    CHECK(c->tls == NULL);
     lt_config_free(c);
 }
 
@@ -156,6 +166,8 @@ typedef struct bad_case {
 } bad_case;
 
 #define KEYS(k) "{\"auth\": {\"keys\": [\n  " k "\n]}}"
+#define TLS(members) "{\"tls\": {\n  " members "\n}}"
+#define TLS_OK "\"cert_file\": \"keys/tls.pem\",\n  \"key_file\": \"keys/tls.key\""
 
 static const bad_case bad[] = {
     {"{\n  \"listen\": \"127.0.0.1:1\",\n  \"listn\": 1\n}", 3, 3, "unknown key 'listn'"},
@@ -203,6 +215,24 @@ static const bad_case bad[] = {
     {KEYS("\"a\""), 2, 3, "'auth.keys[0]' must be an object"},
     {"{\"auth\": {\"issuer\": \"\"}}", 1, 11, "'auth.issuer' must not be empty"},
     {"{\"auth\": []}", 1, 2, "'auth' must be an object"},
+    {"{\"tls\": true}", 1, 2, "'tls' must be an object"},
+    {"{\"tls\": {}}", 1, 2, "'tls.cert_file' and 'tls.key_file' are required"},
+    {TLS("\"key_file\": \"keys/tls.key\""), 1, 2, "'tls.cert_file' and 'tls.key_file'"},
+    {TLS(TLS_OK ",\n  \"ciphers\": \"ALL\""), 4, 3, "unknown key 'ciphers' in tls"},
+    {TLS(TLS_OK ",\n  \"require_client_cert\": true"), 4, 3,
+     "'tls.require_client_cert' needs 'tls.client_ca_file'"},
+    {TLS(TLS_OK ",\n  \"require_client_cert\": 1"), 4, 3,
+     "'tls.require_client_cert' must be true or false"},
+    {TLS("\"cert_file\": \"keys/none.pem\""), 2, 3, "'tls.cert_file': cannot read '"},
+    {TLS("\"cert_file\": \"keys\""), 2, 3, "not a regular file"},
+    {TLS("\"cert_file\": \"\""), 2, 3, "'tls.cert_file' must not be empty"},
+    {TLS("\"cert_file\": \"keys/tls.key\""), 2, 3, "is not a PEM certificate"},
+    {TLS("\"cert_file\": \"keys/tls.pem\",\n  \"key_file\": \"keys/enc.key\""), 3, 3,
+     "is not an unencrypted PEM private key"},
+    {TLS("\"cert_file\": \"keys/tls.pem\",\n  \"key_file\": \"keys/p1.pub.pem\""), 3, 3,
+     "'tls.key_file':"},
+    {TLS(TLS_OK ",\n  \"client_ca_file\": \"dev.secret\""), 4, 3,
+     "'tls.client_ca_file': '"},
 };
 
 static void test_bad(const char *dir)
@@ -274,6 +304,11 @@ int main(void)
     write_file(keys, "dev.secret", "0123456789012345678901234567890123456789\n");
     write_file(keys, "p1.pub.pem", "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n");
     write_file(keys, "p1.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
+    write_file(keys, "tls.pem", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+    write_file(keys, "tls.key", "-----BEGIN EC PRIVATE KEY-----\nAAAA\n"
+                                "-----END EC PRIVATE KEY-----\n");
+    write_file(keys, "enc.key", "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n"
+                                "-----END ENCRYPTED PRIVATE KEY-----\n");
     write_file(real, "dev.secret", "0123456789012345678901234567890123456789\n");
     write_file(real, "short.secret", "0123456789\n");
     unsetenv("LIENTHONG_LISTEN");
@@ -285,6 +320,7 @@ int main(void)
     LT_RUN_ARG(test_env_listen, real);
     LT_RUN_ARG(test_example, real);
     static const char *const files[] = {"keys/dev.secret", "keys/p1.pub.pem", "keys/p1.pem",
+                                        "keys/tls.pem",    "keys/tls.key",    "keys/enc.key",
                                         "dev.secret", "short.secret", "cfg.json"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char p[4200];

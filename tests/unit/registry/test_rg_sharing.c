@@ -45,8 +45,14 @@ static void test_systems(void)
     CHECK(!rg_system_of(f.rg, "syt-his", STC_ORG));
     CHECK(!rg_system_of(f.rg, "nobody", SYT_ORG));
     CHECK(!rg_system_of(f.rg, NULL, SYT_ORG));
+    char org[64] = "left over", tiny[4] = "abc";
+    CHECK(rg_system_agency(f.rg, "syt-his", org, sizeof org) && strcmp(org, SYT_ORG) == 0);
+    CHECK(!rg_system_agency(f.rg, "nobody", org, sizeof org) && org[0] == '\0');
+    CHECK(!rg_system_agency(f.rg, NULL, org, sizeof org));
+    CHECK(!rg_system_agency(f.rg, "syt-his", tiny, sizeof tiny) && tiny[0] == '\0');
     CHECK(fx_reopen(&f) == 0);
     CHECK(rg_system_of(f.rg, "syt-his", SYT_ORG) && rg_system_of(f.rg, "stc-app", STC_ORG));
+    CHECK(rg_system_agency(f.rg, "syt-his", org, sizeof org) && strcmp(org, SYT_ORG) == 0);
     fx_close(&f);
 }
 
