@@ -14,6 +14,8 @@
  * GW_SDMX_MAX_OBS of them): past it 413, so a careless query cannot hold a worker and
  * gigabytes of memory. */
 #define LT_MAX_QUERY_OBS_DEFAULT 1000000u
+/* Rendered observation answers kept for repeated queries (gw_cache.h), all together. */
+#define LT_ANSWER_CACHE_BYTES (64u * 1024u * 1024u)
 /* Per-request timeout (ms): a worker is never held longer by a slow client. */
 #define LT_REQUEST_TIMEOUT_MS_DEFAULT 30000
 /* Request arena cap = this many times the body cap: decoded JSON costs ~6-10x its text. */

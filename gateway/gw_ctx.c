@@ -2,10 +2,12 @@
  * metrics, passed explicitly to every request (no mutable globals). */
 #include <stdlib.h>
 
+#include "gw_cache.h"
 #include "gw_int.h"
 #include "gw_obs.h"
 #include "gw_pull.h"
 #include "rg_sharing.h"
+#include "lt_limits.h"
 #include "lt_log.h"
 #include "lt_str.h"
 
@@ -42,6 +44,8 @@ lt_err gw_ctx_open(const lt_config *cfg, gw_ctx **out, lt_errinfo *ei)
         e = gw_auth_new(cfg, &c->auth, ei);
     if (!e)
         e = gw_metrics_new(&c->metrics);
+    if (!e && !(c->cache = gw_cache_new(LT_ANSWER_CACHE_BYTES)))
+        e = lt_fail(ei, LT_E_NOMEM, "out of memory");
     if (e) {
         gw_ctx_close(c);
         return e;
@@ -56,6 +60,7 @@ void gw_ctx_close(gw_ctx *c)
         return;
     gw_pulls_stop(c); /* its workers use the warehouse and registry closed below */
     gw_metrics_free(c->metrics);
+    gw_cache_free(c->cache);
     gw_auth_free(c->auth);
     rg_close(c->rg);
     wh_close(c->wh);

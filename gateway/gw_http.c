@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "gw_cache.h"
 #include "gw_int.h"
 #include "lt_limits.h"
 #include "lt_log.h"
@@ -200,19 +201,38 @@ static void dispatch(gw_req *r)
 }
 
 /* close: the connection ends after this answer (its body was not read). */
+static void release_shared(void *cls) { gw_cached_release(cls); }
+
+/* The response object for r's body: a cached answer shared without a copy, or r->out. */
+static struct MHD_Response *make_response(gw_req *r, size_t *len)
+{
+    gw_cached *sh = r->shared;
+    r->shared = NULL;
+    if (sh) {
+        *len = sh->len;
+        struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback_cls(
+            sh->len, sh->body, release_shared, sh);
+        if (!resp)
+            gw_cached_release(sh);
+        return resp;
+    }
+    char *body = lt_buf_detach(&r->out, len);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(body ? *len : 0, body ? body : (void *)"",
+                                        body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        free(body);
+    return resp;
+}
+
 static enum MHD_Result send_reply_opt(gw_req *r, bool close)
 {
     if (!r->status)
         gw_fail(r, LT_E_INTERNAL, "no response was produced");
     size_t len = 0;
-    char *body = lt_buf_detach(&r->out, &len);
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(body ? len : 0, body ? body : (void *)"",
-                                        body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-    if (!resp) {
-        free(body);
+    struct MHD_Response *resp = make_response(r, &len);
+    if (!resp)
         return MHD_NO;
-    }
     r->out.len = len; /* bytes out, for the audit entry */
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                             r->content_type ? r->content_type : GW_MEDIA_JSON);
@@ -388,6 +408,10 @@ void gw_account(gw_req *r)
         return;
     r->accounted = true;
     int64_t dur = lt_mono_us() - r->start_us;
+    /* A write that succeeded may change what a cached answer said (gw_cache.h). */
+    if (r->status >= 200 && r->status < 300 && strcmp(r->method, "GET") != 0 &&
+        strcmp(r->method, "HEAD") != 0)
+        atomic_fetch_add(&r->ctx->writes, 1);
     gw_metrics_request(r->ctx->metrics, r->route_index, r->status, dur);
     if (r->route && (r->route->flags & GW_AUDIT))
         audit_entry(r);
@@ -408,6 +432,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     lt_buf_free(&r->body);
     lt_buf_free(&r->out);
     lt_errinfo_clear(&r->ei);
+    gw_cached_release(r->shared); /* set but never sent: the connection went first */
     lt_arena_free(r->arena);
     free(r);
     *con_cls = NULL;

@@ -33,6 +33,8 @@ struct gw_ctx {
     atomic_int health_err;          /* its result: an lt_err */
     struct gw_pulls *pulls;         /* pull scheduler and workers (gw_pull.c); NULL unless serving */
     gw_relay *relay; /* the relay's worker pool: set by gw_server_start, owned by the server */
+    struct gw_cache *cache;       /* rendered observation answers (gw_cache.h), owned */
+    atomic_uint_fast64_t writes;  /* successful write exchanges so far: a cache generation */
 };
 
 /* gw_tls.c: the caller's client certificate, read once per request (mutual TLS). */
@@ -93,6 +95,7 @@ struct gw_req {
     int retry_after;
     const char *location;
     const rg_grant *grant; /* the grant a READ goes through; NULL = full access */
+    struct gw_cached *shared; /* a cached answer sent as the body (a counted reference) */
     /* Set by gw_req_suspend: a worker thread owns the request until gw_req_resume, and the
      * reply (status, out) is sent on the call that follows the resume. */
     bool suspended;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gw_cache.h"
 #include "gw_int.h"
 #include "lt_str.h"
 
@@ -133,4 +134,16 @@ void gw_metrics_render(gw_ctx *ctx, lt_buf *o)
                   quarantined, (unsigned long long)st.audit_entries,
                   (unsigned long long)st.used_bytes, (unsigned long long)st.map_size,
                   (long long)((lt_now_us() - ctx->started_us) / 1000000));
+    size_t entries = 0, bytes = 0;
+    uint64_t hits = 0, misses = 0;
+    if (ctx->cache)
+        gw_cache_stats(ctx->cache, &entries, &bytes, &hits, &misses);
+    lt_buf_printf(o, "# TYPE lienthong_answer_cache_hits_total counter\n"
+                     "lienthong_answer_cache_hits_total %llu\n"
+                     "# TYPE lienthong_answer_cache_misses_total counter\n"
+                     "lienthong_answer_cache_misses_total %llu\n"
+                     "# TYPE lienthong_answer_cache_entries gauge\n"
+                     "lienthong_answer_cache_entries %zu\n"
+                     "# TYPE lienthong_answer_cache_bytes gauge\nlienthong_answer_cache_bytes %zu\n",
+                  (unsigned long long)hits, (unsigned long long)misses, entries, bytes);
 }

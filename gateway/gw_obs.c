@@ -750,6 +750,13 @@ lt_err gw_obs_run(gw_req *r, const gw_obs_query *q, gw_obs_set *out)
     lt_err e = wh_read_begin(r->ctx->wh, &x.txn, &r->ei);
     if (!e)
         e = run_query(&x, &v);
+    size_t ndec = x.nsrc;
+    gw_obs_decision *decisions = lt_arena_alloc(r->arena, (ndec ? ndec : 1) * sizeof *decisions);
+    for (size_t i = 0; decisions && i < ndec; i++)
+        decisions[i] = (gw_obs_decision){x.src[i].id, x.src[i].ok, x.src[i].status,
+                                         x.src[i].unit};
+    if (!e && !decisions)
+        e = lt_fail(&r->ei, LT_E_TOO_LARGE, "the query needs more memory than a request may use");
     run_free(&x);
     if (!e && v.v && lt_arena_defer(r->arena, free_vec, v.v) != 0)
         e = lt_fail(&r->ei, LT_E_TOO_LARGE,
@@ -766,7 +773,27 @@ lt_err gw_obs_run(gw_req *r, const gw_obs_query *q, gw_obs_set *out)
     out->n = v.n;
     out->excluded = x.excluded;
     out->txn = x.txn;
+    out->decisions = decisions;
+    out->ndecisions = ndec;
+    if (wh_obs_generation(x.txn, &out->obs_gen) != LT_OK)
+        out->obs_gen = UINT64_MAX; /* unknown: the answer is not cached */
     return LT_OK;
+}
+
+bool gw_obs_redecide(gw_req *r, const gw_obs_decision *d, size_t n)
+{
+    obs_run x;
+    run_init(&x, r, NULL);
+    bool same = x.excluded != NULL;
+    for (size_t i = 0; same && i < n; i++) {
+        obs_src s;
+        decide(&x, d[i].service, &s);
+        same = s.id && s.ok == d[i].ok && s.status == d[i].status && s.unit == d[i].unit;
+    }
+    same = same && json_array_size(x.excluded) == 0;
+    json_decref(x.excluded);
+    run_free(&x);
+    return same;
 }
 
 void gw_obs_set_free(gw_obs_set *s)

@@ -59,10 +59,20 @@ typedef struct gw_obs_query {
     size_t max_obs;                /* > 0: more matches → LT_E_TOO_LARGE (nothing returned) */
 } gw_obs_query;
 
+/* How the engine decided one service it met in the index, for the caller. */
+typedef struct gw_obs_decision {
+    const char *service; /* arena-owned in a set; owned copies in gw_cache */
+    bool ok;             /* contributes */
+    bool status, unit;   /* the grant lets the caller see them */
+} gw_obs_decision;
+
 typedef struct gw_obs_set {
     gw_obs *items;   /* arena-owned array, sorted by indicator, area, period (ct_period_cmp) */
     size_t n;
     json_t *excluded; /* [{service, reason}] services left out (new reference; may be empty) */
+    const gw_obs_decision *decisions; /* every service met, as decided (arena-owned) */
+    size_t ndecisions;
+    uint64_t obs_gen; /* wh_obs_generation of the snapshot read */
     wh_read *txn;    /* internal: the read transaction the strings borrow from */
 } gw_obs_set;
 
@@ -70,6 +80,11 @@ typedef struct gw_obs_set {
  * (LT_E_TOO_LARGE naming the count and the cap; LT_E_INVALID for a bad query). */
 lt_err gw_obs_run(gw_req *r, const gw_obs_query *q, gw_obs_set *out);
 void gw_obs_set_free(gw_obs_set *s); /* NULL-safe; idempotent */
+
+/* Decides the listed services again for the caller of r, as a query would (a live grant,
+ * availability, the fields, one quota unit per granted service): true when every decision is
+ * the one given and no service is excluded — a cached answer built from them still holds. */
+bool gw_obs_redecide(gw_req *r, const gw_obs_decision *d, size_t n);
 
 /* The services the caller may read observations from (new array of service ids), and
  * `excluded` as above. Used by gw_obs_run; exposed for SDMX structure queries. */

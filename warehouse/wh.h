@@ -161,6 +161,9 @@ typedef int (*wh_obs_fn)(void *ctx, const wh_obs *o);
 lt_err wh_obs_scan(wh_read *r, const char *indicator, const char *area, wh_obs_fn cb,
                    void *ctx); /* an indicator or area that cannot be part of a key finds
                                   nothing (LT_OK); LT_E_STORAGE on a damaged entry */
+/* The index's generation: it grows with every transaction that changes the index (0 before
+ * the first). Equal generations mean equal contents. */
+lt_err wh_obs_generation(wh_read *r, uint64_t *gen);
 /* Entries in the index (all services). */
 lt_err wh_obs_count(wh_read *r, size_t *count);
 /* Drops every entry of a service (reindexing) in its own transaction. */

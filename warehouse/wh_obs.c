@@ -165,6 +165,33 @@ static int latest_rev(wh_batch *b, const wh_obs *o, wh_record *rec)
     return wh_val_decode(&v, rec, NULL) == 0 ? 0 : MDB_CORRUPTED;
 }
 
+/* The index's generation: one more for every transaction that changes it, so a cached
+ * answer can tell it is still current (this process's ingest, or `lienthong import`). */
+#define OBS_GEN_KEY "obs_gen"
+
+static int obs_gen_bump(MDB_txn *txn, MDB_dbi meta)
+{
+    MDB_val k = {sizeof OBS_GEN_KEY - 1, (void *)OBS_GEN_KEY}, v;
+    uint64_t gen = 0;
+    int rc = mdb_get(txn, meta, &k, &v);
+    if (rc == 0 && v.mv_size == 8)
+        gen = wh_key_get_be64(v.mv_data);
+    else if (rc != 0 && rc != MDB_NOTFOUND)
+        return rc;
+    unsigned char b[8];
+    wh_key_be64(b, gen + 1);
+    v = (MDB_val){8, b};
+    return mdb_put(txn, meta, &k, &v, 0);
+}
+
+lt_err wh_obs_generation(wh_read *r, uint64_t *gen)
+{
+    MDB_val k = {sizeof OBS_GEN_KEY - 1, (void *)OBS_GEN_KEY}, v;
+    int rc = mdb_get(r->txn, r->env->meta, &k, &v);
+    *gen = rc == 0 && v.mv_size == 8 ? wh_key_get_be64(v.mv_data) : 0;
+    return rc == 0 || rc == MDB_NOTFOUND ? LT_OK : LT_E_STORAGE;
+}
+
 lt_err wh_batch_obs_put(wh_batch *b, const wh_obs *o, lt_errinfo *ei)
 {
     if (b->err)
@@ -183,7 +210,8 @@ lt_err wh_batch_obs_put(wh_batch *b, const wh_obs *o, lt_errinfo *ei)
     obs_encode(&b->val, o, &rec);
     if (b->val.err)
         return b->err = lt_fail(ei, b->val.err, "observation value: out of memory");
-    if (!b->cobs && (rc = mdb_cursor_open(b->txn, b->env->obs, &b->cobs)))
+    if (!b->cobs && ((rc = obs_gen_bump(b->txn, b->env->meta)) ||
+                     (rc = mdb_cursor_open(b->txn, b->env->obs, &b->cobs))))
         return obs_batch_fail(b, ei, rc, "observations index");
     wh_key ok;
     obs_key(&ok, o);
@@ -287,6 +315,8 @@ lt_err wh_obs_drop_service(wh_env *env, const char *service, lt_errinfo *ei)
     size_t n = 0;
     if (!(rc = mdb_cursor_open(txn, env->obs, &c)))
         rc = drop_walk(c, service, &n);
+    if (!rc)
+        rc = obs_gen_bump(txn, env->meta);
     if (rc) {
         mdb_txn_abort(txn);
         return wh_mdb_fail(ei, rc, "observations index: drop service");
