@@ -16,6 +16,9 @@
 #define LT_MAX_QUERY_OBS_DEFAULT 1000000u
 /* Rendered observation answers kept for repeated queries (gw_cache.h), all together. */
 #define LT_ANSWER_CACHE_BYTES (64u * 1024u * 1024u)
+/* Bytes of each body an "audit": "full" entry keeps (masked); longer ones are cut with a note,
+ * so one large exchange cannot bloat the trail. */
+#define LT_AUDIT_BODY_MAX 65536u
 /* Per-request timeout (ms): a worker is never held longer by a slow client. */
 #define LT_REQUEST_TIMEOUT_MS_DEFAULT 30000
 /* Request arena cap = this many times the body cap: decoded JSON costs ~6-10x its text. */

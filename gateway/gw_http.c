@@ -229,11 +229,13 @@ static enum MHD_Result send_reply_opt(gw_req *r, bool close)
 {
     if (!r->status)
         gw_fail(r, LT_E_INTERNAL, "no response was produced");
+    /* Accounted before the body moves into the response: a full audit entry copies it, and a
+     * client holding the answer also finds it counted and logged. */
+    gw_account(r);
     size_t len = 0;
     struct MHD_Response *resp = make_response(r, &len);
     if (!resp)
         return MHD_NO;
-    r->out.len = len; /* bytes out, for the audit entry */
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                             r->content_type ? r->content_type : GW_MEDIA_JSON);
     MHD_add_response_header(resp, "X-Request-Id", r->request_id);
@@ -250,7 +252,6 @@ static enum MHD_Result send_reply_opt(gw_req *r, bool close)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
     if (close)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
-    gw_account(r);
     enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -376,8 +377,21 @@ static void audit_str(lt_buf *b, const char *key, const char *v)
         lt_buf_puts(b, "null");
 }
 
-/* One exchange-log entry (Decree 47 Art. 45), rendered straight to text: no bodies, so no
- * personal field can reach the trail. */
+/* "audit": "full" services keep both bodies, personal values masked (gw_audit_mask.c). */
+static void audit_bodies(gw_req *r, lt_buf *b)
+{
+    json_t *names = gw_personal_names(r->svc);
+    const char *out = r->shared ? r->shared->body : r->out.data;
+    size_t out_len = r->shared ? r->shared->len : r->out.len;
+    lt_buf_puts(b, ",\"request_body\":");
+    gw_audit_body(b, r->body.data, r->body.len, names, LT_AUDIT_BODY_MAX);
+    lt_buf_puts(b, ",\"response_body\":");
+    gw_audit_body(b, out, out_len, names, LT_AUDIT_BODY_MAX);
+    json_decref(names);
+}
+
+/* One exchange-log entry (Decree 47 Art. 45), rendered straight to text: bodies only for
+ * services that ask for them, and then with personal values masked. */
 static void audit_entry(gw_req *r)
 {
     lt_buf b;
@@ -392,8 +406,11 @@ static void audit_entry(gw_req *r)
         audit_str(&b, "object", r->object);
     audit_str(&b, "method", r->method);
     lt_buf_printf(&b, ",\"status\":%d,\"bytes_in\":%zu,\"bytes_out\":%zu,\"records\":%zu,"
-                  "\"duration_ms\":%.3f", r->status, r->body.len, r->out.len, r->records,
+                  "\"duration_ms\":%.3f", r->status, r->body.len,
+                  r->shared ? r->shared->len : r->out.len, r->records,
                   (double)(lt_mono_us() - r->start_us) / 1000.0);
+    if (r->svc && r->svc->audit_full)
+        audit_bodies(r, &b);
     if (!b.err)
         wh_audit_submit_text(r->ctx->wh, b.data, b.len);
     lt_buf_free(&b);

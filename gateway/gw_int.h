@@ -96,6 +96,7 @@ struct gw_req {
     const char *location;
     const rg_grant *grant; /* the grant a READ goes through; NULL = full access */
     struct gw_cached *shared; /* a cached answer sent as the body (a counted reference) */
+    const rg_service *svc;    /* the service gw_load_service loaded (arena-held), or NULL */
     /* Set by gw_req_suspend: a worker thread owns the request until gw_req_resume, and the
      * reply (status, out) is sent on the call that follows the resume. */
     bool suspended;
@@ -242,7 +243,15 @@ void gw_h_wsdl(gw_req *r);
 void gw_h_soap(gw_req *r);
 void gw_h_indicator_get(gw_req *r);
 void gw_h_indicator_put(gw_req *r);
-void gw_h_audit_export(gw_req *r);    /* gw_h_ops.c */   /* gw_h_registry.c */
+void gw_h_audit_export(gw_req *r);    /* gw_h_ops.c */
+
+/* gw_audit_mask.c: bodies in the audit entries of "audit": "full" services. The names whose
+ * values are personal in the service's payloads (its contract's personal fields and the
+ * sources its mapping reads them from): a new array of strings. */
+json_t *gw_personal_names(const rg_service *svc);
+/* Appends text as a JSON string with the listed names' values as *** (JSON members, XML
+ * elements by local name, CSV columns), cut at max bytes with a note. */
+void gw_audit_body(lt_buf *out, const char *text, size_t len, const json_t *names, size_t max);   /* gw_h_registry.c */
 void gw_h_observations(gw_req *r);    /* gw_h_obs.c */
 void gw_h_alerts(gw_req *r);          /* gw_h_obs.c */
 void gw_h_sdmx_data(gw_req *r);       /* gw_sdmx.c */

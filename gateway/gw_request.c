@@ -82,5 +82,6 @@ rg_service *gw_load_service(gw_req *r, int seg)
     }
     lt_arena_defer(r->arena, release_service, s);
     r->service = s->id;
+    r->svc = s;
     return s;
 }

@@ -33,6 +33,7 @@ typedef struct rg_service {
     const char *format;         /* source.format: json | xml | soap | csv */
     const char *mode;           /* source.mode: push | pull */
     bool auto_approve;
+    bool audit_full;            /* "audit": "full" — exchanges keep their bodies, masked */
     const ct_contract *contract; /* borrowed from the registry */
     ad_mapping *mapping;         /* owned by the snapshot; NULL = identity */
     json_t *def;                 /* stored document: definition + status, status_reason,

@@ -110,11 +110,13 @@ static lt_err check_top(const json_t *def, bool allow_status, lt_errinfo *ei)
 {
     static const char *const keys[] = {"id",       "agency",       "title",  "description",
                                        "sharing",  "contract",     "frequency", "docs_url",
-                                       "auto_approve", "source",   "mapping", "status", NULL};
+                                       "auto_approve", "source",   "mapping", "status",
+                                       "audit",    NULL};
     static const char *const sharing[] = {"default", "special", NULL};
     static const char *const freqs[] = {"daily",      "weekly",   "monthly",  "quarterly",
                                         "half_yearly", "yearly",  "realtime", "on_demand", NULL};
     static const char *const statuses[] = {"draft", "published", "suspended", "retired", NULL};
+    static const char *const audits[] = {"metadata", "full", NULL};
     const char *where = "service", *id = NULL, *s = NULL;
     lt_err e = lt_json_check_keys(def, keys, where, ei);
     if (!e && !allow_status && json_object_get(def, "status"))
@@ -138,6 +140,8 @@ static lt_err check_top(const json_t *def, bool allow_status, lt_errinfo *ei)
         e = opt_str(def, "frequency", where, freqs, ei);
     if (!e)
         e = opt_str(def, "status", where, statuses, ei);
+    if (!e)
+        e = opt_str(def, "audit", where, audits, ei);
     json_t *aa = json_object_get(def, "auto_approve");
     if (!e && aa && !json_is_boolean(aa))
         e = lt_fail(ei, LT_E_INVALID, "service.auto_approve: must be true or false");
@@ -216,6 +220,7 @@ rg_service *rg_snapshot_new(json_t *doc, const ct_contract *c, ad_mapping *m)
     s->format = lt_json_str(src, "format");
     s->mode = lt_json_str(src, "mode");
     s->auto_approve = json_is_true(json_object_get(doc, "auto_approve"));
+    s->audit_full = lt_streq(lt_json_str(doc, "audit"), "full");
     json_t *maint = json_object_get(doc, "maintenance");
     const char *from = lt_json_str(maint, "from"), *until = lt_json_str(maint, "until");
     if (from && until && (lt_time_parse(from, strlen(from), &s->maint_from_us) ||

@@ -120,6 +120,67 @@ class Export(h.LtTestCase):
         self.assertProblem(r, 403, "forbidden")
 
 
+def audit_entries(srv, service):
+    """The service's audit entries once the writer has caught up."""
+    deadline = time.time() + 10
+    while True:
+        r = srv.get("/v1/audit" + h.qs(service=service, limit=1000), token=srv.admin())
+        items = r.json["items"]
+        if items or time.time() > deadline:
+            return items
+        time.sleep(0.05)
+
+
+class FullAudit(h.LtTestCase):
+    """A service with "audit": "full" keeps request and response bodies in its entries, with
+    personal values masked in both; a service without it keeps metadata only."""
+
+    def test_bodies_kept_and_personal_values_masked(self):
+        d = h.service_definition("stc-thu-ngan-sach", "it-audit-full")
+        d["audit"] = "full"
+        self.assertStatus(SRV.post("/v1/services", d, token=SRV.admin()), 201)
+        self.assertStatus(SRV.post("/v1/services/it-audit-full/status",
+                                   {"status": "published", "reason": "t"}, token=SRV.admin()),
+                          200)
+        sample = h.stc_sample()
+        names = {x["nguoi_bao_cao"] for x in sample["data"]}
+        self.assertIn("Hoàng Thị Mai", names)
+        r = SRV.request("POST", "/v1/services/it-audit-full/records", json_body=sample,
+                        token=SRV.agency(h.STC_ORG), content_type="application/json")
+        self.assertStatus(r, 200)
+        r = SRV.get("/v1/services/it-audit-full/records?limit=5", token=SRV.admin())
+        self.assertStatus(r, 200)
+        self.assertIn("Hoàng Thị Mai", r.body.decode("utf-8"))  # the reader sees it...
+        entries = audit_entries(SRV, "it-audit-full")
+        push = [e for e in entries if e["operation"] == "records.push"]
+        read = [e for e in entries if e["operation"] == "records.list"]
+        self.assertTrue(push and read, entries)
+        for e in push + read:
+            text = json.dumps(e, ensure_ascii=False)
+            for n in names:  # ...the trail never does
+                self.assertNotIn(n, text)
+        self.assertIn('"nguoi_bao_cao": "***"', push[0]["request_body"])
+        self.assertIn("THU_NSNN", push[0]["request_body"])
+        self.assertIn('"accepted"', push[0]["response_body"])
+        self.assertIn('"reporter":"***"', read[0]["response_body"])
+        v = self.assertStatus(SRV.get("/v1/audit/verify", token=SRV.admin()), 200)
+        self.assertTrue(v["valid"], v)
+
+    def test_metadata_is_the_default(self):
+        sid = h.create_service(SRV, "stc-thu-ngan-sach", "it-audit-meta")
+        r = SRV.request("POST", "/v1/services/%s/records" % sid, json_body=h.stc_sample(),
+                        token=SRV.agency(h.STC_ORG), content_type="application/json")
+        self.assertStatus(r, 200)
+        for e in audit_entries(SRV, sid):
+            self.assertNotIn("request_body", e)
+            self.assertNotIn("response_body", e)
+
+    def test_bad_audit_level_is_refused(self):
+        d = h.service_definition("stc-thu-ngan-sach", "it-audit-bad")
+        d["audit"] = "everything"
+        self.assertProblem(SRV.post("/v1/services", d, token=SRV.admin()), 422, "invalid")
+
+
 class LiveTamper(h.LtTestCase):
     def test_entry_altered_in_the_warehouse_is_named(self):
         import lmdb  # Debian python3-lmdb (scripts/deps.sh test)
