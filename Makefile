@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CONFIG ?= examples/lang-son/lienthong.json
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps build run test test-fast test-asan bench fuzz clean check-config
+.PHONY: all deps build run test test-fast test-asan bench soak fuzz clean check-config
 
 all: build
 
@@ -44,6 +44,14 @@ bench:
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 	@bench/run.sh $(BUILD)/lienthong
+
+# Endurance (issue 6; not part of test): SOAK_DURATION seconds (default 600) of mixed load, then
+# the "Soak" section of docs/benchmarks.md is rewritten (bench/soak.sh lists the settings).
+soak:
+	@scripts/deps.sh bench
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+	@bench/soak.sh $(BUILD)/lienthong
 
 # libFuzzer targets (clang), each run for FUZZ_SECONDS from its seed corpus (tests/fuzz/corpus/NAME); new
 # finds go to build-fuzz/corpus/NAME: copy a crasher into the seed corpus once it is fixed.
