@@ -101,6 +101,78 @@ static int env_open(wh_env *e, const char *dir, size_t map_size)
     return open_dbs(e);
 }
 
+/* Moves an audit log written before it had its own environment (the main env's "audit" DB
+ * and chain head) into the audit env, once: copied and committed there first, then dropped
+ * here, so a crash in between leaves a complete log in the new place (the old copy is
+ * ignored: the audit env is no longer empty). */
+static int audit_migrate(wh_env *e)
+{
+    MDB_txn *old = NULL, *neu = NULL;
+    MDB_cursor *c = NULL;
+    MDB_stat os, ns;
+    uint64_t seq = 0;
+    char hash[65];
+    int rc = mdb_txn_begin(e->env, NULL, 0, &old);
+    if (!rc)
+        rc = mdb_stat(old, e->audit, &os);
+    if (!rc)
+        rc = mdb_txn_begin(e->aenv, NULL, 0, &neu);
+    if (!rc)
+        rc = mdb_stat(neu, e->alog, &ns);
+    if (rc || os.ms_entries == 0 || ns.ms_entries != 0) {
+        mdb_txn_abort(neu);
+        mdb_txn_abort(old);
+        return rc;
+    }
+    MDB_val k, v;
+    if (!(rc = mdb_cursor_open(old, e->audit, &c)))
+        for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+            if ((rc = mdb_put(neu, e->alog, &k, &v, MDB_APPEND)))
+                break;
+    if (c)
+        mdb_cursor_close(c);
+    if (rc == MDB_NOTFOUND)
+        rc = wh_meta_head_get(old, e->meta, &seq, hash);
+    if (!rc)
+        rc = wh_meta_head_put(neu, e->ameta, seq, hash);
+    if (!rc)
+        rc = mdb_txn_commit(neu);
+    else
+        mdb_txn_abort(neu);
+    if (!rc)
+        rc = mdb_drop(old, e->audit, 0);
+    if (!rc) {
+        rc = mdb_txn_commit(old);
+        lt_log(LT_LOG_INFO, "warehouse: audit log (%llu entries) moved to its own environment",
+               (unsigned long long)seq);
+    } else {
+        mdb_txn_abort(old);
+    }
+    return rc;
+}
+
+static int audit_env_open(wh_env *e, const char *dir, size_t map_size)
+{
+    int rc = mdb_env_create(&e->aenv);
+    if (rc)
+        return rc;
+    if ((rc = mdb_env_set_maxdbs(e->aenv, 4)) || (rc = mdb_env_set_maxreaders(e->aenv, 512)) ||
+        (rc = mdb_env_set_mapsize(e->aenv, map_size ? map_size : LT_MAP_SIZE_DEFAULT)) ||
+        (rc = mdb_env_open(e->aenv, dir, MDB_NOTLS, 0640)))
+        return rc;
+    int dead = 0;
+    mdb_reader_check(e->aenv, &dead);
+    MDB_txn *txn;
+    if ((rc = mdb_txn_begin(e->aenv, NULL, 0, &txn)))
+        return rc;
+    if ((rc = open_dbi(txn, "audit", &e->alog)) || (rc = open_dbi(txn, "audit_meta", &e->ameta))) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    return (rc = mdb_txn_commit(txn)) ? rc : audit_migrate(e);
+}
+
 lt_err wh_open(const char *dir, size_t map_size, wh_env **out, lt_errinfo *ei)
 {
     *out = NULL;
@@ -111,7 +183,15 @@ lt_err wh_open(const char *dir, size_t map_size, wh_env **out, lt_errinfo *ei)
     if (!e)
         return lt_fail(ei, LT_E_NOMEM, "warehouse: out of memory");
     pthread_mutex_init(&e->rmu, NULL);
+    char adir[PATH_MAX];
     int rc = env_open(e, dir, map_size);
+    snprintf(adir, sizeof adir, "%s/audit", dir);
+    if (!rc && (err = mkdir_p(adir, ei))) {
+        wh_close(e);
+        return err;
+    }
+    if (!rc)
+        rc = audit_env_open(e, adir, map_size);
     if (rc) {
         err = rc == MDB_VERSION_MISMATCH
                   ? lt_fail(ei, LT_E_STORAGE, "%s: unsupported warehouse format", dir)
@@ -136,6 +216,8 @@ void wh_close(wh_env *env)
         mdb_txn_abort(env->rpool[i]->txn);
         free(env->rpool[i]);
     }
+    if (env->aenv)
+        mdb_env_close(env->aenv);
     if (env->env)
         mdb_env_close(env->env);
     pthread_mutex_destroy(&env->rmu);
@@ -201,13 +283,13 @@ lt_err wh_stat(wh_env *env, wh_stats *st)
         return LT_E_STORAGE;
     st->map_size = info.me_mapsize;
     st->used_bytes = (uint64_t)(info.me_last_pgno + 1) * ms.ms_psize;
-    wh_read *r;
-    lt_err err = wh_read_begin(env, &r, NULL);
-    if (err)
-        return err;
+    MDB_txn *txn;
     char hash[65];
-    int rc = wh_meta_head_get(r->txn, env->meta, &st->audit_entries, hash);
-    wh_read_end(r);
+    int rc = mdb_txn_begin(env->aenv, NULL, MDB_RDONLY, &txn);
+    if (!rc) {
+        rc = wh_meta_head_get(txn, env->ameta, &st->audit_entries, hash);
+        mdb_txn_abort(txn);
+    }
     return rc ? LT_E_STORAGE : LT_OK;
 }
 
@@ -231,5 +313,14 @@ lt_err wh_backup(wh_env *env, const char *dir, lt_errinfo *ei)
         return lt_fail(ei, LT_E_IO, "backup to %s: %s", dir, mdb_strerror(rc));
     if (rc)
         return wh_mdb_fail(ei, rc, "backup");
-    return LT_OK;
+    /* Then the audit log: copied after the records, its chain covers at least what they
+     * record (every exchange was committed to it before or after, never lost). */
+    char adir[4096];
+    snprintf(adir, sizeof adir, "%s/audit", dir);
+    if ((err = mkdir_p(adir, ei)))
+        return err;
+    rc = mdb_env_copy2(env->aenv, adir, MDB_CP_COMPACT);
+    if (rc > 0)
+        return lt_fail(ei, LT_E_IO, "backup to %s: %s", adir, mdb_strerror(rc));
+    return rc ? wh_mdb_fail(ei, rc, "backup of the audit log") : LT_OK;
 }

@@ -72,7 +72,7 @@ static int append_all(wh_env *env, MDB_txn *txn, EVP_MD_CTX *md, const wh_audit_
     char prev[65], hash[65];
     lt_buf text;
     lt_buf_init(&text, 0);
-    int rc = wh_meta_head_get(txn, env->meta, &seq, prev);
+    int rc = wh_meta_head_get(txn, env->ameta, &seq, prev);
     for (size_t i = 0; i < n && !rc; i++) {
         if (stamp(md, &items[i], seq + 1, prev, hash, &text)) {
             rc = ENOMEM;
@@ -81,11 +81,11 @@ static int append_all(wh_env *env, MDB_txn *txn, EVP_MD_CTX *md, const wh_audit_
         unsigned char kb[8];
         wh_key_be64(kb, ++seq);
         MDB_val k = {8, kb}, v = {text.len, text.data};
-        rc = mdb_put(txn, env->audit, &k, &v, MDB_APPEND);
+        rc = mdb_put(txn, env->alog, &k, &v, MDB_APPEND);
         memcpy(prev, hash, 65);
     }
     lt_buf_free(&text);
-    return rc ? rc : wh_meta_head_put(txn, env->meta, seq, prev);
+    return rc ? rc : wh_meta_head_put(txn, env->ameta, seq, prev);
 }
 
 static int write_once(wh_env *env, const wh_audit_item *items, size_t n)
@@ -94,7 +94,7 @@ static int write_once(wh_env *env, const wh_audit_item *items, size_t n)
     if (!md)
         return ENOMEM;
     MDB_txn *txn;
-    int rc = mdb_txn_begin(env->env, NULL, 0, &txn);
+    int rc = mdb_txn_begin(env->aenv, NULL, 0, &txn);
     if (!rc) {
         rc = append_all(env, txn, md, items, n);
         if (rc)

@@ -5,11 +5,22 @@
 #include "lt_str.h"
 #include "wh_int.h"
 
+/* The audit log lives in its own environment: readers take a snapshot of it for the call. */
+static int audit_txn(const wh_env *env, MDB_txn **txn)
+{
+    return mdb_txn_begin(env->aenv, NULL, MDB_RDONLY, txn);
+}
+
 lt_err wh_audit_list(wh_read *r, uint64_t since_seq, size_t limit, wh_audit_fn cb, void *ctx)
 {
+    MDB_txn *txn;
     MDB_cursor *c;
-    if (mdb_cursor_open(r->txn, r->env->audit, &c))
+    if (audit_txn(r->env, &txn))
         return LT_E_STORAGE;
+    if (mdb_cursor_open(txn, r->env->alog, &c)) {
+        mdb_txn_abort(txn);
+        return LT_E_STORAGE;
+    }
     unsigned char kb[8];
     wh_key_be64(kb, since_seq + 1);
     MDB_val k = {8, kb}, v;
@@ -24,6 +35,7 @@ lt_err wh_audit_list(wh_read *r, uint64_t since_seq, size_t limit, wh_audit_fn c
         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
     }
     mdb_cursor_close(c);
+    mdb_txn_abort(txn);
     return rc == 0 || rc == MDB_NOTFOUND ? LT_OK : LT_E_STORAGE;
 }
 
@@ -80,10 +92,10 @@ static bool stored_hash(const MDB_val *v, char out[65])
     return true;
 }
 
-lt_err wh_audit_hash_at(wh_read *r, uint64_t seq, char out[65], uint64_t *head_seq,
-                        char head_hash[65])
+static lt_err hash_at(MDB_txn *txn, const wh_env *env, uint64_t seq, char out[65],
+                      uint64_t *head_seq, char head_hash[65])
 {
-    int rc = wh_meta_head_get(r->txn, r->env->meta, head_seq, head_hash);
+    int rc = wh_meta_head_get(txn, env->ameta, head_seq, head_hash);
     if (rc)
         return LT_E_STORAGE;
     if (seq > *head_seq)
@@ -95,17 +107,29 @@ lt_err wh_audit_hash_at(wh_read *r, uint64_t seq, char out[65], uint64_t *head_s
     unsigned char kb[8];
     wh_key_be64(kb, seq);
     MDB_val k = {8, kb}, v;
-    rc = mdb_get(r->txn, r->env->audit, &k, &v);
+    rc = mdb_get(txn, env->alog, &k, &v);
     if (rc == MDB_NOTFOUND)
         return LT_E_NOT_FOUND;
     return rc == 0 && stored_hash(&v, out) ? LT_OK : LT_E_STORAGE;
 }
 
+lt_err wh_audit_hash_at(wh_read *r, uint64_t seq, char out[65], uint64_t *head_seq,
+                        char head_hash[65])
+{
+    MDB_txn *txn;
+    if (audit_txn(r->env, &txn))
+        return LT_E_STORAGE;
+    lt_err e = hash_at(txn, r->env, seq, out, head_seq, head_hash);
+    mdb_txn_abort(txn);
+    return e;
+}
+
 /* Walks the chain from seq 1; returns 0 with *bad = 0 when intact, else the first bad seq. */
-static int walk_chain(wh_read *r, EVP_MD_CTX *md, uint64_t *count, uint64_t *bad)
+static int walk_chain(MDB_txn *txn, const wh_env *env, EVP_MD_CTX *md, uint64_t *count,
+                      uint64_t *bad)
 {
     MDB_cursor *c;
-    int rc = mdb_cursor_open(r->txn, r->env->audit, &c);
+    int rc = mdb_cursor_open(txn, env->alog, &c);
     if (rc)
         return rc;
     char prev[65] = WH_ZERO_HASH, hash[65];
@@ -127,7 +151,7 @@ static int walk_chain(wh_read *r, EVP_MD_CTX *md, uint64_t *count, uint64_t *bad
         return rc;
     uint64_t head;
     char head_hash[65];
-    if (!*bad && (rc = wh_meta_head_get(r->txn, r->env->meta, &head, head_hash)))
+    if (!*bad && (rc = wh_meta_head_get(txn, env->ameta, &head, head_hash)))
         return rc;
     /* entries cut from the end leave the head ahead of the log */
     if (!*bad && (head != *count || strcmp(head_hash, prev) != 0))
@@ -139,18 +163,18 @@ lt_err wh_audit_verify(wh_env *env, uint64_t *count, uint64_t *bad_seq, lt_errin
 {
     *count = 0;
     *bad_seq = 0;
-    wh_read *r;
-    lt_err err = wh_read_begin(env, &r, ei);
-    if (err)
-        return err;
+    MDB_txn *txn;
+    int rc = audit_txn(env, &txn);
+    if (rc)
+        return wh_mdb_fail(ei, rc, "audit verify");
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     if (!md) {
-        wh_read_end(r);
+        mdb_txn_abort(txn);
         return lt_fail(ei, LT_E_NOMEM, "audit verify: out of memory");
     }
-    int rc = walk_chain(r, md, count, bad_seq);
+    rc = walk_chain(txn, env, md, count, bad_seq);
     EVP_MD_CTX_free(md);
-    wh_read_end(r);
+    mdb_txn_abort(txn);
     if (rc)
         return wh_mdb_fail(ei, rc, "audit verify");
     if (*bad_seq)

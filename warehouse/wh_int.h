@@ -63,7 +63,11 @@ typedef struct wh_auditq {
 struct wh_env {
     MDB_env *env;
     MDB_dbi docs[WH_KIND_COUNT];
-    MDB_dbi records, revisions, feed, quarantine, audit, meta;
+    MDB_dbi records, revisions, feed, quarantine, audit, meta; /* audit: the old place (moved) */
+    /* The audit log in its own environment (dir/audit): a high-rate append log in the records'
+     * file made their commits slower as it grew, and shared their writer lock. */
+    MDB_env *aenv;
+    MDB_dbi alog, ameta; /* entries by seq; the chain head */
     MDB_dbi obs; /* observations index (wh_obs.c) */
     pthread_mutex_t rmu; /* guards the read-handle pool */
     wh_read *rpool[WH_READ_POOL];

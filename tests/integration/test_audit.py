@@ -190,7 +190,8 @@ class LiveTamper(h.LtTestCase):
             v = self.assertStatus(srv.get("/v1/audit/verify", token=srv.admin()), 200)
             self.assertTrue(v["valid"], v)
             self.assertEqual(srv.stop(), 0)
-            env = lmdb.open(srv.data_dir, max_dbs=32, subdir=True, map_size=1 << 36)
+            env = lmdb.open(os.path.join(srv.data_dir, "audit"), max_dbs=32, subdir=True,
+                            map_size=1 << 36)
             db = env.open_db(b"audit", create=False)
             with env.begin(write=True) as txn:
                 key = (4).to_bytes(8, "big")

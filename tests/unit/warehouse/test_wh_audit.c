@@ -143,10 +143,12 @@ static void tamper_raw(const char *dir, tamper how, uint64_t seq)
     MDB_env *e;
     MDB_txn *txn;
     MDB_dbi dbi;
+    char adir[512];
+    snprintf(adir, sizeof adir, "%s/audit", dir); /* the audit log's own environment */
     CHECK(mdb_env_create(&e) == 0);
     mdb_env_set_maxdbs(e, 32);
     mdb_env_set_mapsize(e, 1ull << 30);
-    CHECK(mdb_env_open(e, dir, 0, 0640) == 0);
+    CHECK(mdb_env_open(e, adir, 0, 0640) == 0);
     CHECK(mdb_txn_begin(e, NULL, 0, &txn) == 0);
     CHECK(mdb_dbi_open(txn, "audit", 0, &dbi) == 0);
     unsigned char kb[8];
@@ -204,10 +206,70 @@ static void test_tamper(void)
     }
 }
 
+/* Moves the audit log back where warehouses before the split kept it (the main environment's
+ * "audit" DB and "audit_head" in "wh_meta") and removes dir/audit. */
+static void to_old_layout(const char *dir)
+{
+    char adir[512], cmd[600];
+    snprintf(adir, sizeof adir, "%s/audit", dir);
+    MDB_env *a, *m;
+    MDB_txn *ta, *tm;
+    MDB_dbi alog, ameta, mlog, mmeta;
+    MDB_cursor *c;
+    MDB_val k, v;
+    CHECK(mdb_env_create(&a) == 0 && mdb_env_set_maxdbs(a, 4) == 0);
+    CHECK(mdb_env_set_mapsize(a, 1ull << 30) == 0 && mdb_env_open(a, adir, 0, 0640) == 0);
+    CHECK(mdb_env_create(&m) == 0 && mdb_env_set_maxdbs(m, 32) == 0);
+    CHECK(mdb_env_set_mapsize(m, 1ull << 30) == 0 && mdb_env_open(m, dir, 0, 0640) == 0);
+    CHECK(mdb_txn_begin(a, NULL, MDB_RDONLY, &ta) == 0 && mdb_txn_begin(m, NULL, 0, &tm) == 0);
+    CHECK(mdb_dbi_open(ta, "audit", 0, &alog) == 0 && mdb_dbi_open(ta, "audit_meta", 0, &ameta) == 0);
+    CHECK(mdb_dbi_open(tm, "audit", 0, &mlog) == 0 && mdb_dbi_open(tm, "wh_meta", 0, &mmeta) == 0);
+    CHECK(mdb_cursor_open(ta, alog, &c) == 0);
+    for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+        CHECK(mdb_put(tm, mlog, &k, &v, 0) == 0);
+    mdb_cursor_close(c);
+    k = (MDB_val){10, (void *)"audit_head"};
+    CHECK(mdb_get(ta, ameta, &k, &v) == 0 && mdb_put(tm, mmeta, &k, &v, 0) == 0);
+    mdb_txn_abort(ta);
+    CHECK(mdb_txn_commit(tm) == 0);
+    mdb_env_close(a);
+    mdb_env_close(m);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", adir);
+    CHECK(system(cmd) == 0);
+}
+
+/* A warehouse from before the split opens with its log moved, whole, and still verifying. */
+static void test_old_layout_is_moved(void)
+{
+    char dir[64];
+    wh_env *env = NULL;
+    lt_errinfo ei = {0};
+    CHECK(wh_testdir_make(dir) == 0);
+    CHECK(wh_open(dir, 0, &env, &ei) == LT_OK);
+    for (int j = 0; j < 30; j++)
+        wh_audit_submit(env, json_pack("{s:i}", "n", j));
+    wh_close(env);
+    to_old_layout(dir);
+    uint64_t count = 0, bad = 0;
+    CHECK(wh_open(dir, 0, &env, &ei) == LT_OK);
+    CHECK(wh_audit_verify(env, &count, &bad, &ei) == LT_OK && count == 30 && bad == 0);
+    wh_audit_submit(env, json_pack("{s:i}", "n", 30)); /* the chain goes on in the new place */
+    wh_audit_flush(env);
+    CHECK(wh_audit_verify(env, &count, &bad, &ei) == LT_OK && count == 31);
+    wh_close(env);
+    CHECK(wh_open(dir, 0, &env, &ei) == LT_OK); /* nothing left to move: still 31 */
+    CHECK(wh_audit_verify(env, &count, &bad, &ei) == LT_OK && count == 31);
+    wh_close(env);
+    lt_errinfo_clear(&ei);
+    wh_testdir_remove(dir);
+}
+
 int main(void)
 {
     LT_RUN(test_threads_and_verify);
     LT_RUN(test_time_kept_and_close_drains);
     LT_RUN(test_tamper);
+    LT_RUN(test_old_layout_is_moved);
     return lt_test_done();
 }
