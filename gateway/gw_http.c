@@ -164,16 +164,19 @@ static void dispatch(gw_req *r)
 {
     bool known = false;
     const lt_tls_conf *t = r->ctx->cfg->tls;
-    /* tls.require_client_cert: the TLS layer's rule, before any route (public ones too). */
+    bool split = gw_path_split(r) == LT_OK;
+    const gw_route *rt = split ? gw_route_match(r->method, r, &r->route_index, &known) : NULL;
+    /* tls.require_client_cert: the TLS layer's rule, for every path (public ones too); after
+     * the route is known so that a refused exchange is still audited. */
+    r->route = rt;
     if (t && t->require_client_cert && gw_tls_gate(peer_of(r), true, &r->ei) != LT_OK) {
         gw_reply_error(r);
         return;
     }
-    if (gw_path_split(r) != LT_OK) {
+    if (!split) { /* r->ei still holds the path's error: the gate passed without writing */
         gw_reply_error(r);
         return;
     }
-    const gw_route *rt = gw_route_match(r->method, r, &r->route_index, &known);
     if (!rt) {
         gw_fail(r, known ? LT_E_METHOD : LT_E_NOT_FOUND, known ? "method %s is not allowed here"
                 : "no such path", r->method);

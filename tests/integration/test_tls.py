@@ -423,6 +423,21 @@ class RequiredCertificates(h.LtTestCase):
         rc, status, body = self.srv.curl("/healthz")
         self.assertEqual((rc, status), (0, 401), body)
 
+    def test_a_request_refused_for_its_certificate_is_audited(self):
+        """Every exchange leaves an entry (issue 6), refused ones too."""
+        rid = "tls-refused-%d" % time.time_ns()
+        r = self.srv.get(RECORDS, cert=None, headers={"X-Request-Id": rid})
+        self.assertProblem(r, 401, "unauthorized")
+        tok = self.srv.token(sub=OPERATOR_SYSTEM, org=h.OPERATOR_ORG, roles="admin")
+        deadline = time.time() + 10
+        found = []
+        while not found and time.time() < deadline:
+            items = self.srv.get("/v1/audit?limit=10000", token=tok).json
+            found = [e for e in items["items"] if e.get("request_id") == rid]
+            time.sleep(0.05)
+        self.assertEqual(len(found), 1, "no audit entry for the refused request")
+        self.assertEqual((found[0]["status"], found[0]["operation"]), (401, "records.list"))
+
     def test_refused_certificate_is_401_on_public_routes_too(self):
         body = self.assertProblem(self.srv.get("/healthz", cert="expired"), 401)
         self.assertIn("has expired", body["detail"])
