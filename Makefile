@@ -62,7 +62,7 @@ fuzz:
 	@cmake --build build-fuzz -j $(JOBS)
 	@for f in build-fuzz/tests/fuzz_*; do n=$${f##*/fuzz_}; echo "== $$n"; \
 	  mkdir -p build-fuzz/corpus/$$n; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 build-fuzz/corpus/$$n tests/fuzz/corpus/$$n || exit 1; done
+	  $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=0 build-fuzz/corpus/$$n tests/fuzz/corpus/$$n || exit 1; done
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

@@ -53,19 +53,37 @@ size_t ad_xml_utf8_cut(const char *s, size_t n, size_t max)
     return k;
 }
 
+/* Bytes of the well-formed UTF-8 sequence at s (n bytes left), 0 when there is none. */
+static size_t utf8_seq(const char *s, size_t n)
+{
+    unsigned char c = (unsigned char)*s;
+    size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
+               : (c & 0xf8) == 0xf0 ? 4 : 0;
+    return len && len <= n && lt_utf8_valid(s, len) ? len : 0;
+}
+
+/* libxml2 quotes the payload in some messages cut by bytes ("CData section not finished"
+ * takes "%.50s" of it), which can split a character: each byte that starts no well-formed
+ * sequence becomes '?', so the text is always UTF-8 (it ends up in a JSON problem). */
 void ad_xml_copy_msg(char *dst, size_t size, const char *src)
 {
     if (size == 0)
         return;
     if (!src)
         src = "";
-    size_t n = strlen(src);
+    size_t n = strlen(src), k = 0;
     while (n > 0 && (src[n - 1] == '\n' || src[n - 1] == ' ' || src[n - 1] == '\r'))
         n--;
-    n = ad_xml_utf8_cut(src, n, size - 1);
-    for (size_t i = 0; i < n; i++)
-        dst[i] = (src[i] == '\n' || src[i] == '\r') ? ' ' : src[i];
-    dst[n] = '\0';
+    for (size_t i = 0, len; i < n; i += len ? len : 1) {
+        len = utf8_seq(src + i, n - i);
+        if (k + (len ? len : 1) > size - 1)
+            break;
+        if (!len)
+            dst[k++] = '?';
+        for (size_t j = 0; j < len; j++)
+            dst[k++] = (src[i + j] == '\n' || src[i + j] == '\r') ? ' ' : src[i + j];
+    }
+    dst[k] = '\0';
 }
 
 /* ---- errors raised without a parser context ---- */

@@ -74,8 +74,9 @@ void ad_xml_init(void);
  * a UTF-8 sequence (for quoting provider or mapping text in an error detail). */
 size_t ad_xml_utf8_cut(const char *s, size_t n, size_t max);
 
-/* Copies a libxml2 message: newlines become spaces, trailing blanks go, and a cut never
- * splits a UTF-8 sequence (the text ends up in JSON problem documents). */
+/* Copies a libxml2 message: newlines become spaces, trailing blanks go, a byte that starts no
+ * well-formed UTF-8 sequence becomes '?' (libxml2 quotes payload bytes cut by length), and a
+ * cut never splits a sequence: the text is UTF-8 (it ends up in JSON problem documents). */
 void ad_xml_copy_msg(char *dst, size_t size, const char *src);
 
 /* A new XPath context on doc with the mapping's prefixes (and, for soap, soapenv/soap and

@@ -2,6 +2,7 @@
 #include "ct_contract.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 
 #define CT_MAX_FIELDS 256         /* records are flat; a wider contract is a design error */
 #define CT_MAX_PATTERN 1024       /* regcomp cost and memory stay small */
+#define CT_PATTERN_COST_MAX 2000  /* nodes glibc's regcomp may build for one pattern */
+#define CT_PATTERN_DEPTH 32       /* nested groups */
 #define CT_MAX_LENGTH_CAP 1000000 /* max_length beyond this is certainly a typo */
 
 static const struct {
@@ -153,6 +156,153 @@ static lt_err parse_max_length(const json_t *fd, ct_field *f, const char *where,
     return LT_OK;
 }
 
+/* ---- pattern cost ----------------------------------------------------------------------
+ * glibc's regcomp copies a repeated atom once per repetition ("(a{1,255}){1,255}" is 65,025
+ * copies; one more level exhausts memory), and its epsilon closures grow with the cube of the
+ * copies of something that can match empty ("(a?){1,500}" takes seconds, so do stacked
+ * quantifiers "a****" and long runs of anchors). Before compiling, the pattern's size is
+ * estimated: a character, bracket or `|` costs 1, an anchor (`^`, `$`, `\b`…) 20, a group 1
+ * more than its content (so "()" is not free); a quantifier multiplies what it repeats by its
+ * count q (2 for `*` `+` `?`, n + 1 for `{m,n}`, m + 1 for `{m,}`), and by q again when that
+ * can match empty. Over CT_PATTERN_COST_MAX, or groups nested deeper than CT_PATTERN_DEPTH,
+ * the pattern is refused. The scan only estimates: whether the syntax is valid stays
+ * regcomp's decision. */
+
+typedef struct re_frame {
+    size_t total; /* cost of the group so far */
+    size_t last;  /* cost of its last atom: what a quantifier repeats (0: none) */
+    bool last_z;  /* that atom can match empty */
+    bool before_z; /* the current branch can match empty without its last atom */
+    bool branch_z, any_z; /* the current branch can match empty; some finished branch can */
+} re_frame;
+
+#define RE_FRAME_NEW ((re_frame){0, 0, false, true, true, false})
+#define RE_ANCHOR_COST 20
+#define RE_UNMATCHED SIZE_MAX /* re_cost of a pattern with an unmatched ')' */
+
+/* Index just past the bracket expression opening at p[i] ("[]a]", "[^]a]", "[[:alpha:]]"). */
+static size_t re_bracket_end(const char *p, size_t i)
+{
+    size_t j = i + 1;
+    j += p[j] == '^';
+    j += p[j] == ']';
+    while (p[j] && p[j] != ']') {
+        const char *close = NULL;
+        if (p[j] == '[' && (p[j + 1] == ':' || p[j + 1] == '=' || p[j + 1] == '.'))
+            close = strstr(p + j + 2, p[j + 1] == ':' ? ":]" : p[j + 1] == '=' ? "=]" : ".]");
+        j = close ? (size_t)(close - p) + 2 : j + 1;
+    }
+    return p[j] ? j + 1 : j;
+}
+
+/* The decimal number at p[*j] (saturating), moving *j past it. */
+static size_t re_number(const char *p, size_t *j)
+{
+    size_t v = 0;
+    for (; p[*j] >= '0' && p[*j] <= '9'; (*j)++)
+        v = v < 100000 ? v * 10 + (size_t)(p[*j] - '0') : v;
+    return v;
+}
+
+/* The count of the quantifier at p[i] (0 when p[i] is none), its length in *len, and in *opt
+ * whether it allows zero repetitions. glibc reads "{,n}" as "{0,n}". */
+static size_t re_quantifier(const char *p, size_t i, size_t *len, bool *opt)
+{
+    *len = 1;
+    *opt = p[i] == '*' || p[i] == '?';
+    if (*opt || p[i] == '+')
+        return 2;
+    if (p[i] != '{' || !((p[i + 1] >= '0' && p[i + 1] <= '9') || p[i + 1] == ','))
+        return 0;
+    size_t j = i + 1, m = re_number(p, &j), n = m;
+    if (p[j] == ',' && p[++j] >= '0' && p[j] <= '9')
+        n = re_number(p, &j);
+    if (p[j] != '}')
+        return 0;
+    *len = j + 1 - i;
+    *opt = m == 0;
+    n = n > m ? n : m;
+    return n < 2 ? 2 : n + 1;
+}
+
+/* A quantifier of count q (repeating nothing: an empty node), whose result matches empty
+ * when nullable. */
+static void re_repeat(re_frame *f, size_t q, bool nullable)
+{
+    size_t base = f->last ? f->last : 1;
+    bool z = f->last ? f->last_z : true;
+    size_t cost = base * q * (z ? q : 1);
+    f->total += cost - f->last;
+    f->last = cost;
+    f->last_z = z || nullable;
+    f->branch_z = f->before_z && f->last_z;
+}
+
+/* One atom of cost c (0: `|`, which ends a branch). */
+static void re_atom(re_frame *f, size_t c, bool z)
+{
+    f->total += c ? c : 1;
+    f->last = c;
+    f->last_z = z;
+    if (!c) {
+        f->any_z = f->any_z || f->branch_z;
+        f->branch_z = f->before_z = true;
+    } else {
+        f->before_z = f->branch_z;
+        f->branch_z = f->branch_z && z;
+    }
+}
+
+/* The atom at p[i]: its cost, whether it matches empty, and its length. */
+static size_t re_atom_at(const char *p, size_t i, bool *z, size_t *len)
+{
+    *len = 1;
+    *z = false;
+    if (p[i] == '|')
+        return 0;
+    if (p[i] == '[') {
+        *len = re_bracket_end(p, i) - i;
+        return 1;
+    }
+    bool esc = p[i] == '\\' && p[i + 1];
+    *len = esc ? 2 : 1;
+    *z = esc ? strchr("bB<>`'", p[i + 1]) != NULL : p[i] == '^' || p[i] == '$';
+    return *z ? RE_ANCHOR_COST : 1;
+}
+
+/* Estimated regcomp cost of p; CT_PATTERN_COST_MAX + 1 once over it or nested too deep;
+ * RE_UNMATCHED for a ')' that closes no group of p. */
+static size_t re_cost(const char *p)
+{
+    re_frame st[CT_PATTERN_DEPTH + 1] = {RE_FRAME_NEW};
+    size_t d = 0, over = CT_PATTERN_COST_MAX + 1;
+    for (size_t i = 0, len; p[i]; i += len) {
+        bool z;
+        size_t q = re_quantifier(p, i, &len, &z);
+        if (q) {
+            re_repeat(&st[d], q, z);
+        } else if (p[i] == ')' && d == 0) {
+            return RE_UNMATCHED; /* it would close the "^(" the pattern is wrapped in */
+        } else if (p[i] == '(') {
+            if (++d > CT_PATTERN_DEPTH)
+                return over;
+            st[d] = RE_FRAME_NEW;
+        } else if (p[i] == ')') {
+            d--;
+            re_atom(&st[d], st[d + 1].total + 1, st[d + 1].any_z || st[d + 1].branch_z);
+        } else {
+            size_t c = re_atom_at(p, i, &z, &len);
+            re_atom(&st[d], c, z);
+        }
+        if (st[d].total > CT_PATTERN_COST_MAX || st[d].last > CT_PATTERN_COST_MAX)
+            return over;
+    }
+    size_t sum = 0; /* groups left open are regcomp's error, but it builds them first */
+    for (size_t k = 0; k <= d; k++)
+        sum += st[k].total;
+    return sum;
+}
+
 static lt_err parse_pattern(const json_t *fd, ct_field *f, const char *where, lt_errinfo *ei)
 {
     const json_t *v = json_object_get(fd, "pattern");
@@ -166,6 +316,13 @@ static lt_err parse_pattern(const json_t *fd, ct_field *f, const char *where, lt
     if (!p || n == 0 || n > CT_MAX_PATTERN || strlen(p) != n)
         return lt_fail(ei, LT_E_INVALID, "%s: 'pattern' must be a non-empty string (<= %d bytes)",
                        where, CT_MAX_PATTERN);
+    size_t cost = re_cost(p);
+    if (cost == RE_UNMATCHED)
+        return lt_fail(ei, LT_E_INVALID, "%s: bad pattern: a ')' closes no group", where);
+    if (cost > CT_PATTERN_COST_MAX)
+        return lt_fail(ei, LT_E_INVALID, "%s: 'pattern' is too costly to compile: repetitions "
+                       "multiply to more than %d elements (or groups nest deeper than %d)",
+                       where, CT_PATTERN_COST_MAX, CT_PATTERN_DEPTH);
     char anchored[CT_MAX_PATTERN + 8];
     snprintf(anchored, sizeof anchored, "^(%s)$", p);
     int rc = regcomp(&f->pattern, anchored, REG_EXTENDED | REG_NOSUB);

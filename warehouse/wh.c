@@ -2,9 +2,11 @@
  * (stat, writability, backup). */
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "lt_log.h"
 #include "lt_str.h"
@@ -152,6 +154,31 @@ static int audit_migrate(wh_env *e)
     return rc;
 }
 
+/* LMDB does not say where it mapped a file (me_mapaddr is only set for fixed maps): the
+ * audit writer needs it to hand old pages back (wh_audit.c), so it is read from
+ * /proc/self/maps by the file's device and inode. NULL when not found (no trimming). */
+static void find_map(const char *dir, void **addr, size_t *len)
+{
+    char path[PATH_MAX], line[PATH_MAX + 128];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    FILE *f = stat(path, &st) == 0 ? fopen("/proc/self/maps", "r") : NULL;
+    *addr = NULL;
+    *len = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        unsigned long lo, hi, ino;
+        unsigned maj, mnr;
+        if (sscanf(line, "%lx-%lx %*s %*s %x:%x %lu", &lo, &hi, &maj, &mnr, &ino) == 5 &&
+            ino == (unsigned long)st.st_ino && makedev(maj, mnr) == st.st_dev &&
+            hi - lo > *len) {
+            *addr = (void *)lo;
+            *len = hi - lo;
+        }
+    }
+    if (f)
+        fclose(f);
+}
+
 static int audit_env_open(wh_env *e, const char *dir, size_t map_size)
 {
     int rc = mdb_env_create(&e->aenv);
@@ -170,7 +197,10 @@ static int audit_env_open(wh_env *e, const char *dir, size_t map_size)
         mdb_txn_abort(txn);
         return rc;
     }
-    return (rc = mdb_txn_commit(txn)) ? rc : audit_migrate(e);
+    if ((rc = mdb_txn_commit(txn)))
+        return rc;
+    find_map(dir, &e->amap, &e->amap_len);
+    return audit_migrate(e);
 }
 
 lt_err wh_open(const char *dir, size_t map_size, wh_env **out, lt_errinfo *ei)

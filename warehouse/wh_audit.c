@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "lt_buf.h"
@@ -106,6 +108,34 @@ static int write_once(wh_env *env, const wh_audit_item *items, size_t n)
     return rc;
 }
 
+/* The log is append-only and nothing reads its old pages in the writer's process but an
+ * occasional list, verify or export: once a second the pages of the map before the last few
+ * MiB are handed back (MADV_DONTNEED on a read-only file mapping only unmaps them; they stay
+ * in the page cache and fault back in if read). Without it the process's resident size grew
+ * with the log, ≈ 6 MB/s under the soak's load, while its heap stayed flat. */
+#define AUDIT_RESIDENT_TAIL (8u << 20)
+#define AUDIT_TRIM_EVERY_US 1000000
+
+static void trim_resident(wh_env *env, int64_t *last_us)
+{
+    int64_t now = lt_mono_us();
+    if (now - *last_us < AUDIT_TRIM_EVERY_US)
+        return;
+    *last_us = now;
+    MDB_envinfo info;
+    MDB_stat st;
+    if (!env->amap || mdb_env_info(env->aenv, &info) || mdb_env_stat(env->aenv, &st))
+        return;
+    size_t used = (size_t)(info.me_last_pgno + 1) * st.ms_psize;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    if (used > env->amap_len)
+        used = env->amap_len;
+    if (used <= AUDIT_RESIDENT_TAIL + page)
+        return;
+    size_t len = (used - AUDIT_RESIDENT_TAIL) / page * page;
+    madvise(env->amap, len, MADV_DONTNEED);
+}
+
 static void write_batch(wh_env *env, wh_audit_item *items, size_t n)
 {
     int rc = 0;
@@ -143,6 +173,7 @@ static void *writer_main(void *arg)
 {
     wh_env *env = arg;
     wh_auditq *q = &env->aq;
+    int64_t trimmed_us = 0;
     pthread_mutex_lock(&q->mu);
     for (;;) {
         while (q->n == 0 && !q->stop)
@@ -160,6 +191,7 @@ static void *writer_main(void *arg)
         for (size_t off = 0; off < k; off += LT_AUDIT_BATCH_MAX)
             write_batch(env, taken + off,
                         k - off < LT_AUDIT_BATCH_MAX ? k - off : LT_AUDIT_BATCH_MAX);
+        trim_resident(env, &trimmed_us);
         pthread_mutex_lock(&q->mu);
         q->spare = taken;
         q->spare_cap = cap;

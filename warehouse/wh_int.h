@@ -68,6 +68,8 @@ struct wh_env {
      * file made their commits slower as it grew, and shared their writer lock. */
     MDB_env *aenv;
     MDB_dbi alog, ameta; /* entries by seq; the chain head */
+    void *amap;          /* where the audit env's file is mapped (from /proc/self/maps), or NULL */
+    size_t amap_len;
     MDB_dbi obs; /* observations index (wh_obs.c) */
     pthread_mutex_t rmu; /* guards the read-handle pool */
     wh_read *rpool[WH_READ_POOL];

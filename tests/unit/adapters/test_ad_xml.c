@@ -344,6 +344,11 @@ static void test_bad_input(void)
         {"declared ISO-8859-1 is converted", "xml", "{\"fields\": {\"a\": {\"path\": \"@x\"}}}",
          "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><r><a x=\"\xe9\"/></r>", LT_OK,
          "[{\"a\":\"é\"}]"},
+        /* libxml2 quotes 50 bytes of the section, cutting "ạ" (E1 BA A1) after its first */
+        {"unfinished CDATA cut inside a character", "xml", any,
+         "<r><![CDATA[" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" "\xE1\xBA\xA1ng",
+         LT_E_BAD_REQUEST, "malformed XML at line 1: CData section not finished "
+         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa?"},
         {"broken UTF-16", "xml", any, "\xFE\xFF\xFF\xFF<r/>", LT_E_BAD_REQUEST,
          "malformed XML at line 1: Start tag expected, '<' not found"},
         {"DTD", "xml", any, "<!DOCTYPE r [<!ELEMENT r ANY>]><r><a/></r>", LT_E_INVALID,

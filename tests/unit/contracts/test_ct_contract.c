@@ -83,6 +83,8 @@ static void test_fields(void)
         {"", NULL},
         {"{\"name\": \"n\", \"type\": \"integer\", \"min\": 0, \"max\": 10.5}", NULL},
         {"{\"name\": \"s\", \"type\": \"string\", \"pattern\": \"[A-Z]{2}[0-9]+\"}", NULL},
+        {"{\"name\": \"s\", \"type\": \"string\", \"pattern\": "
+         "\"([0-9]{1,3}\\\\.){3}[0-9]{1,3}|[[:alpha:]]{1,255}|[]{}*+?]{1,900}|a{2,}\"}", NULL},
         {"{\"name\": \"c\", \"type\": \"code\", \"codelist\": \"areas\", \"pattern\": \"[0-9]{2}\","
          " \"max_length\": 5, \"description\": \"d\", \"unit\": \"u\"}",
          NULL},
@@ -117,6 +119,31 @@ static void test_fields(void)
         {"{\"name\": \"s\", \"type\": \"string\", \"pattern\": \"\"}", "'pattern' must be"},
         {"{\"name\": \"s\", \"type\": \"string\", \"pattern\": 3}", "'pattern' must be"},
         {"{\"name\": \"n\", \"type\": \"integer\", \"pattern\": \"1\"}", "string and code fields"},
+        /* regcomp copies repetitions: what would take seconds or all memory is refused */
+        {"{\"name\": \"s\", \"type\": \"string\", \"pattern\": "
+         "\"[~]*************************************************************+\"}", "too costly"},
+        {"{\"name\": \"s\", \"type\": \"string\", \"pattern\": \"((a{1,255}){1,255}){1,255}\"}",
+         "too costly"},
+        {"{\"name\": \"s\", \"type\": \"string\", \"pattern\": \"[a-z]{1,32767}\"}", "too costly"},
+        {"{\"name\": \"s\", \"type\": \"string\", \"pattern\": \"a{2000,}\"}", "too costly"},
+        {"{\"name\": \"s\", \"type\": \"string\", \"pattern\": "
+         "\"((((((((((((a)*)*)*)*)*)*)*)*)*)*)*)*\"}", "too costly"},
+        {"{\"name\": \"s\", \"type\": \"string\", \"pattern\": "
+         "\"(((((((((((((((((((((((((((((((((a)))))))))))))))))))))))))))))))))\"}", "nest deeper"},
+        {"{\"name\": \"s\", \"type\": \"string\", \"pattern\": \"((a{1,100}){1,100}\"}",
+         "too costly"},
+        {"{\"name\": \"s\", \"type\": \"string\", \"pattern\": \"((){1552,}){1,255}\"}",
+         "too costly"},
+        {"{\"name\": \"s\", \"type\": \"string\", \"pattern\": \"(|){1,255}\"}", "too costly"},
+        {"{\"name\": \"s\", \"type\": \"string\", \"pattern\": \"(a{,255}){1,255}\"}", "too costly"},
+        /* a ')' of its own would close the "^(" around the pattern and drop the anchoring */
+        {"{\"name\": \"s\", \"type\": \"string\", \"pattern\": \"a)|(b\"}", "closes no group"},
+        {"{\"name\": \"s\", \"type\": \"string\", \"pattern\": \"(x}){,255}){1,255}\"}",
+         "closes no group"},
+        {"{\"name\": \"s\", \"type\": \"string\", \"pattern\": \"(a?){1,500}\"}", "too costly"},
+        {"{\"name\": \"s\", \"type\": \"string\", \"pattern\": "
+         "\"^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^\"}",
+         "too costly"},
         {"{\"name\": \"s\", \"type\": \"string\", \"required\": \"yes\"}",
          "'required' must be a boolean"},
         {"{\"name\": \"s\", \"type\": \"string\", \"unit\": 3}", "'unit' must be a string"},
