@@ -18,23 +18,36 @@
 
 static void release_grant(void *p) { rg_grant_release(p); }
 
-/* 503 for a suspended service or inside its maintenance window. */
-static bool service_available(gw_req *r, const rg_service *svc, int64_t now)
+const char *gw_service_unavailable(const rg_service *svc, int64_t now, char *why, size_t size,
+                                   int *retry_s)
 {
+    *retry_s = 0;
     if (svc->maint_from_us && now >= svc->maint_from_us && now < svc->maint_until_us) {
         char from[32], until[32];
         lt_time_format(svc->maint_from_us, false, from);
         lt_time_format(svc->maint_until_us, false, until);
-        r->ei.retry_after = (int)((svc->maint_until_us - now) / 1000000 + 1);
-        gw_fail(r, LT_E_UNAVAILABLE, "service '%s' is in planned maintenance from %s until %s",
-                svc->id, from, until);
-        return false;
+        *retry_s = (int)((svc->maint_until_us - now) / 1000000 + 1);
+        snprintf(why, size, "service '%s' is in planned maintenance from %s until %s", svc->id,
+                 from, until);
+        return why;
     }
     if (strcmp(svc->status, "suspended") == 0) {
-        gw_fail(r, LT_E_UNAVAILABLE, "service '%s' is suspended by its provider", svc->id);
-        return false;
+        snprintf(why, size, "service '%s' is suspended by its provider", svc->id);
+        return why;
     }
-    return true;
+    return NULL;
+}
+
+/* 503 for a suspended service or inside its maintenance window. */
+static bool service_available(gw_req *r, const rg_service *svc, int64_t now)
+{
+    char why[LT_DETAIL_MAX];
+    int retry = 0;
+    if (!gw_service_unavailable(svc, now, why, sizeof why, &retry))
+        return true;
+    r->ei.retry_after = retry;
+    gw_fail(r, LT_E_UNAVAILABLE, "%s", why);
+    return false;
 }
 
 bool gw_access_service(gw_req *r, const rg_service *svc, gw_op op)

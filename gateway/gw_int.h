@@ -184,6 +184,10 @@ const char *gw_content_type(gw_req *r);
  * (arena-owned reference) and counts the quota; false after replying 403/429/503. */
 typedef enum gw_op { GW_OP_READ, GW_OP_WRITE, GW_OP_MANAGE } gw_op;
 bool gw_access_service(gw_req *r, const rg_service *svc, gw_op op);
+/* Why a consumer cannot read the service now (NULL: it can): a planned maintenance window
+ * (Decree 47 Art. 43; *retry_s = seconds to its end) or a suspension. The text goes in why. */
+const char *gw_service_unavailable(const rg_service *svc, int64_t now, char *why, size_t size,
+                                   int *retry_s);
 /* True when g is NULL (full access) or grants field (field[0..len)). */
 bool gw_grant_allows(const rg_grant *g, const char *field, size_t len);
 /* Appends the JSON strings (comma-separated, no brackets) of the contract's fields outside g. */

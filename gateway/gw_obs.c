@@ -181,19 +181,13 @@ static void exclude(obs_run *x, const char *service, const char *why)
         json_array_append_new(x->excluded, e);
 }
 
-/* Why a granted service is not read now (NULL: it is): status and maintenance (Art. 43). */
+/* Why a granted service is not read now (NULL: it is): the access check's reasons, and any
+ * status but published (a draft or retired service is no source either). */
 static const char *unavailable(const rg_service *svc, int64_t now, char *why, size_t size)
 {
-    if (svc->maint_from_us && now >= svc->maint_from_us && now < svc->maint_until_us) {
-        char until[32];
-        lt_time_format(svc->maint_until_us, false, until);
-        snprintf(why, size, "service '%s' is in planned maintenance until %s", svc->id, until);
+    int retry = 0;
+    if (gw_service_unavailable(svc, now, why, size, &retry))
         return why;
-    }
-    if (strcmp(svc->status, "suspended") == 0) {
-        snprintf(why, size, "service '%s' is suspended by its provider", svc->id);
-        return why;
-    }
     if (strcmp(svc->status, "published") != 0) {
         snprintf(why, size, "service '%s' is %s, not published", svc->id, svc->status);
         return why;
